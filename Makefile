@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.anshin-installed
+
+# Pinned vision runtime. ultralytics is installed with --no-deps in a second step because it
+# declares `opencv-python`; we ship only opencv-python-headless (exactly one OpenCV, 4.x).
+TORCH       := torch==2.14.1 torchvision==0.29.1
+OPENCV      := opencv-python-headless==4.14.0.94
+ULTRALYTICS := ultralytics==8.4.190
+UL_DEPS     := matplotlib pillow requests psutil polars ultralytics-thop
+
+export YOLO_OFFLINE := 1
+export YOLO_AUTOINSTALL := false
+export YOLO_CONFIG_DIR := $(CURDIR)/.venv/ultralytics-config
+
+.PHONY: venv demo test test-fast lint browsers clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade "pip>=24" "setuptools>=68,<81" wheel
+	$(PIP) install -q $(TORCH) $(OPENCV) $(UL_DEPS) -e '.[dev]'
+	$(PIP) install -q --no-deps $(ULTRALYTICS)
+	@$(PY) -c "import cv2, sys; v=cv2.__version__; sys.exit(0 if v.startswith('4.') else 'expected OpenCV 4.x, got '+v)"
+	@touch $(STAMP)
+
+browsers:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+demo: venv
+	$(VENV)/bin/anshin demo
+
+test: venv browsers
+	$(PY) -m pytest
+
+test-fast: venv
+	$(PY) -m pytest -m "not slow and not browser"
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,22 @@
+"""The versioned event contract shared by edge and central (and nothing else)."""
+
+from services.contract.events import (
+    MAX_BATCH,
+    MAX_BODY_BYTES,
+    SCHEMA_VERSION,
+    SUPPORTED_SCHEMA_VERSIONS,
+    Box,
+    Event,
+    Evidence,
+    Explanation,
+    ModelRef,
+    Severity,
+    UseCase,
+    event_json_schema,
+    mqtt_topic,
+)
+
+__all__ = [
+    "MAX_BATCH", "MAX_BODY_BYTES", "SCHEMA_VERSION", "SUPPORTED_SCHEMA_VERSIONS", "Box", "Event",
+    "Evidence", "Explanation", "ModelRef", "Severity", "UseCase", "event_json_schema", "mqtt_topic",
+]
