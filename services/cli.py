@@ -1,2 +1,40 @@
+"""The ``anshin`` command: the composition root that mounts edge and central commands.
+
+Each area owns its commands in its own typer app; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
 import typer
-app = typer.Typer()
+
+app = typer.Typer(
+    name="anshin",
+    help="Anshin: smart-retail COVID operations (edge camera analytics, review queue, audit).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+schema_app = typer.Typer(help="The versioned event contract.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+
+@schema_app.command("export")
+def schema_export(
+    out: Path = typer.Option(Path("docs/event.schema.json"), "--out", "-o", help="file to write; '-' for stdout"),
+) -> None:
+    """Write the JSON Schema of the event envelope (contract v1)."""
+    from services.contract import event_json_schema
+
+    text = json.dumps(event_json_schema(), indent=2, sort_keys=True) + "\n"
+    if str(out) == "-":
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    typer.echo(f"wrote {out}")
+
+
+# Sub-apps, one line each (keep this block additive).
