@@ -1,0 +1,151 @@
+"""Every table of the central database, as SQLAlchemy 2 ``Mapped`` classes.
+
+Wire shapes live in ``services/central/api/schemas``; logic lives in ``ingest/``, ``review/``
+and ``audit/``. Changing a table here needs an Alembic revision in ``../migrations/versions``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from services.central.db.types import JsonDoc, UtcDateTime
+
+# Stable constraint names, so migrations can refer to them on both backends.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class EventRow(Base):
+    """One stored event: the contract envelope as received, plus when central received it."""
+
+    __tablename__ = "events"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    schema_version: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(64))
+    use_case: Mapped[str] = mapped_column(String(1))
+    store_id: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    review_required: Mapped[bool] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index("ix_events_store_occurred", "store_id", "occurred_at"),
+        Index("ix_events_store_type_occurred", "store_id", "type", "occurred_at"),
+        Index("ix_events_camera_occurred", "camera_id", "occurred_at"),
+        Index("ix_events_occurred", "occurred_at"),
+    )
+
+
+class ReviewItem(Base):
+    """An event that needs a human decision, and where that decision stands."""
+
+    __tablename__ = "review_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("events.event_id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(16))  # review.machine.State
+    event_type: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    use_case: Mapped[str] = mapped_column(String(1))
+    severity: Mapped[str] = mapped_column(String(16))
+    severity_rank: Mapped[int] = mapped_column(Integer)  # 0 = critical ... 3 = info, for ordering
+    required_decisions: Mapped[int] = mapped_column(Integer)  # 1, or 2 under the two-person rule
+    round: Mapped[int] = mapped_column(Integer, default=1)  # a new round starts after each escalation
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    event: Mapped[EventRow] = relationship(lazy="joined")
+    decisions: Mapped[list[ReviewDecision]] = relationship(
+        back_populates="item", order_by="ReviewDecision.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_review_items_queue", "state", "severity_rank", "deadline"),
+        Index("ix_review_items_store_state", "store_id", "state"),
+    )
+
+
+class ReviewDecision(Base):
+    """One reviewer's decision on a review item (two of them under the two-person rule)."""
+
+    __tablename__ = "review_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    review_item_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("review_items.id", ondelete="CASCADE"), index=True
+    )
+    round: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decision: Mapped[str] = mapped_column(String(16))  # confirm | dismiss | escalate
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    item: Mapped[ReviewItem] = relationship(back_populates="decisions")
+
+
+class AuditEntry(Base):
+    """One link of the hash chain; see ``services.central.audit.chain``."""
+
+    __tablename__ = "audit_log"
+
+    # Assigned by the appender (last + 1), never by a sequence: a gap means a deleted entry.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(256))
+    # Plain JSON (text), not JSONB: the stored text round-trips exactly, so the hash does too.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiKey(Base):
+    """An API key: only the sha256 of its secret is stored; the secret is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    store_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

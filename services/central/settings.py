@@ -1,0 +1,86 @@
+"""Central settings from the environment (prefix ``ANSHIN_``), validated at start-up.
+
+Lists and maps come as JSON, e.g.
+``ANSHIN_TWO_PERSON_TYPES='["entrance.fever_suspected"]'`` or
+``ANSHIN_REVIEW_DEADLINES_S='{"entrance.fever_suspected": 300}'``.
+
+>>> s = Settings(data_dir="/tmp/anshin-doc")
+>>> s.database_url
+'sqlite:////tmp/anshin-doc/central.db'
+>>> s.review_deadline_s("entrance.fever_suspected"), s.review_deadline_s("zone.over_capacity")
+(300, 900)
+>>> s.requires_two_reviewers("behaviour.suspicious")
+True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.contract import MAX_BODY_BYTES
+
+#: Event types whose decision needs two different reviewers unless configured otherwise.
+DEFAULT_TWO_PERSON_TYPES = ["entrance.fever_suspected", "behaviour.suspicious"]
+
+
+class Settings(BaseSettings):
+    """Everything the central service needs to start; one instance per app."""
+
+    model_config = SettingsConfigDict(env_prefix="ANSHIN_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default=Path("var"), description="folder for the embedded SQLite database")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means sqlite:///{data_dir}/central.db "
+        "(PostgreSQL: postgresql+psycopg://user@host:5432/db)",
+    )
+    db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL: connections kept open")
+    db_max_overflow: int = Field(default=10, ge=0, description="PostgreSQL: extra connections under load")
+    db_pool_timeout_s: float = Field(default=30.0, gt=0, description="PostgreSQL: seconds to wait for a connection")
+    db_pool_recycle_s: int = Field(default=1800, ge=-1, description="PostgreSQL: seconds before a connection is replaced")
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0, description="SQLite: wait this long for the write lock")
+    migrate_on_start: bool = Field(default=True, description="run `alembic upgrade head` when the app starts")
+
+    max_body_bytes: int = Field(default=MAX_BODY_BYTES, gt=0, description="largest accepted request body, bytes")
+
+    review_deadline_default_s: int = Field(default=900, gt=0, description="seconds to decide a review item")
+    review_deadlines_s: dict[str, int] = Field(
+        default_factory=lambda: {"entrance.fever_suspected": 300},
+        description="per event type: seconds to decide a review item",
+    )
+    two_person_types: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_TWO_PERSON_TYPES),
+        description="event types whose confirm/dismiss needs two different reviewers",
+    )
+
+    ui_token: SecretStr | None = Field(
+        default=None, description="if set, the dashboard at / and /ui/* needs ?token=<this>"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    @field_validator("review_deadlines_s")
+    @classmethod
+    def _positive_deadlines(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {k: v for k, v in value.items() if v <= 0}
+        if bad:
+            raise ValueError(f"deadlines must be > 0 seconds; got {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Self:
+        if not self.database_url:
+            # frozen model: set through object.__setattr__ once, during validation
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir}/central.db")
+        return self
+
+    def review_deadline_s(self, event_type: str) -> int:
+        """Seconds allowed to decide a review item of ``event_type``."""
+        return self.review_deadlines_s.get(event_type, self.review_deadline_default_s)
+
+    def requires_two_reviewers(self, event_type: str) -> bool:
+        return event_type in self.two_person_types
