@@ -11,19 +11,45 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class TilingConfig(Strict):
+    """Sliced inference: overlapping tiles, each scaled up to the network input, merged with NMS.
+
+    Small, distant people (a crowd seen from a ceiling camera) are a few pixels tall at the
+    network's input size; cutting the frame into tiles gives each of them more network pixels.
+    Cost grows with the number of tiles (rows x cols, + 1 with ``full_frame``).
+    """
+
+    rows: int = Field(default=2, ge=1, le=8, description="tiles from top to bottom")
+    cols: int = Field(default=2, ge=1, le=8, description="tiles from left to right")
+    overlap: float = Field(default=0.25, ge=0.0, lt=1.0, description="overlap between neighbouring tiles, fraction of a tile's side")
+    full_frame: bool = Field(default=True, description="also run on the whole frame, so large people cut by tile edges are found whole")
+    merge: Literal["iou", "ios"] = Field(
+        default="ios",
+        description="how duplicates across tiles are matched: IoU, or intersection over the smaller box "
+        "(also removes a person's part cut off at a tile edge)",
+    )
+    merge_thresh: float = Field(default=0.6, gt=0.0, le=1.0, description="match threshold for merging duplicates")
+
+
 class _YoloDetectorConfig(Strict):
     model: str = Field(default="yolov8n_int8.onnx", description="file name in the models directory, or a path")
-    imgsz: int = Field(default=640, gt=0, le=4096, description="square network input size in pixels")
+    imgsz: int | None = Field(
+        default=None, gt=0, le=4096,
+        description="square network input size in pixels; None = the model's own (640 for yolov8n_int8, 320 for yolo11n_int8)",
+    )
     conf: float = Field(default=0.25, ge=0.0, le=1.0, description="minimum class score")
     iou: float = Field(default=0.45, gt=0.0, le=1.0, description="NMS IoU threshold")
     classes: list[int] = Field(default=[0], description="COCO class ids to keep (person = 0)")
+    max_det: int = Field(default=300, ge=1, le=10000, description="most detections kept per network input")
     threads: int | None = Field(default=None, ge=1, le=64, description="intra-op threads; None = runtime default")
+    tiles: TilingConfig | None = Field(default=None, description="sliced inference for small objects; None = whole frame only")
 
 
 class OnnxDetectorConfig(_YoloDetectorConfig):
     """Plain onnxruntime + numpy: the slim edge backend (no torch)."""
 
     type: Literal["onnx"] = "onnx"
+    providers: list[str] = Field(default=["CPUExecutionProvider"], description="onnxruntime execution providers, in order")
 
 
 class UltralyticsDetectorConfig(_YoloDetectorConfig):

@@ -1,0 +1,1 @@
+"""Detector backends, one module each; :func:`edge.detectors.create_detector` imports them by ``type``."""

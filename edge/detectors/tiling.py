@@ -1,0 +1,102 @@
+"""Sliced inference: run any detector on overlapping tiles and merge the results.
+
+Each tile is letterboxed to the network input by the wrapped detector, so a tile of half the
+frame's side gives every person about twice the network pixels.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.detections import Detections
+from edge.detectors.base import Detector
+from edge.detectors.config import TilingConfig
+from edge.detectors.convert import MAX_WH, box_iou
+
+
+def tile_windows(width: int, height: int, rows: int, cols: int, overlap: float) -> list[tuple[int, int, int, int]]:
+    """Tile rectangles (x0, y0, x1, y1) in pixels covering the frame, neighbours overlapping by ``overlap``.
+
+    >>> tile_windows(640, 480, rows=2, cols=2, overlap=0.25)
+    [(0, 0, 366, 274), (274, 0, 640, 274), (0, 206, 366, 480), (274, 206, 640, 480)]
+    """
+
+    def spans(length: int, n: int) -> list[tuple[int, int]]:
+        side = length / (n - (n - 1) * overlap)
+        step = side * (1 - overlap)
+        return [(round(i * step), min(length, round(i * step + side))) for i in range(n)]
+
+    return [(x0, y0, x1, y1) for (y0, y1) in spans(height, rows) for (x0, x1) in spans(width, cols)]
+
+
+def box_ios(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Pairwise intersection over the smaller box's area, (n, 4) x (m, 4) xyxy → (n, m) in 0..1.
+
+    >>> box_ios(np.array([[0, 0, 10, 10]], np.float32), np.array([[0, 0, 5, 5]], np.float32))
+    array([[1.]], dtype=float32)
+    """
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = (rb - lt).clip(0).prod(axis=2)
+    area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(axis=1)
+    area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(axis=1)
+    smaller = np.minimum(area_a[:, None], area_b[None, :])
+    return np.where(smaller > 0, inter / np.maximum(smaller, 1e-9), 0.0).astype(np.float32)
+
+
+def merge_duplicates(
+    dets: Detections, metric: Literal["iou", "ios"], thresh: float
+) -> Detections:
+    """Greedy, class-aware: keep the best-scoring box, drop same-class boxes matching it above ``thresh``."""
+    if len(dets) == 0:
+        return dets
+    order = np.argsort(-dets.score, kind="stable")
+    boxes = dets.xyxy[order] + dets.class_id[order, None].astype(np.float32) * MAX_WH
+    overlap = box_ios if metric == "ios" else box_iou
+    alive = np.ones(len(order), dtype=bool)
+    keep: list[int] = []
+    for i in range(len(order)):
+        if not alive[i]:
+            continue
+        keep.append(int(order[i]))
+        rest = np.flatnonzero(alive[i + 1 :]) + i + 1
+        if len(rest):
+            alive[rest[overlap(boxes[i : i + 1], boxes[rest])[0] > thresh]] = False
+    return dets[np.asarray(keep, dtype=np.int64)]
+
+
+def concat(parts: list[Detections]) -> Detections:
+    """One Detections from several (tracker ids and data are dropped: tiles are merged before tracking)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return Detections.empty()
+    return Detections(
+        xyxy=np.concatenate([p.xyxy for p in parts]),
+        score=np.concatenate([p.score for p in parts]),
+        class_id=np.concatenate([p.class_id for p in parts]),
+    )
+
+
+class TiledDetector:
+    """Wraps a detector: runs it on each tile (and the whole frame), boxes back in frame pixels."""
+
+    def __init__(self, inner: Detector, tiles: TilingConfig) -> None:
+        self.inner = inner
+        self.tiles = tiles
+        self.kind = inner.kind
+        self.model_name = inner.model_name
+        self.model_version = inner.model_version
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        """Detections in frame pixels for one BGR frame (H, W, 3 uint8)."""
+        height, width = frame.shape[:2]
+        t = self.tiles
+        parts = [self.inner.detect(frame)] if t.full_frame else []
+        for x0, y0, x1, y1 in tile_windows(width, height, t.rows, t.cols, t.overlap):
+            found = self.inner.detect(np.ascontiguousarray(frame[y0:y1, x0:x1]))
+            offset = np.array([x0, y0, x0, y0], dtype=np.float32)
+            parts.append(Detections(found.xyxy + offset, found.score, found.class_id))
+        return merge_duplicates(concat(parts), t.merge, t.merge_thresh)

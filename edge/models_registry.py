@@ -1,0 +1,204 @@
+"""The model registry: ``models/manifest.yaml`` loaded, validated and checked against the files.
+
+Model files are never committed; the manifest says which files the project expects, their
+sha256 and size, where to fetch each one publicly and under which licence. ``anshin models
+verify`` runs :func:`verify` over a models directory.
+
+A model's ``version`` is the first 12 hex digits of its main file's sha256: the same string a
+detector reports as ``model_version``, so an event names exactly the bytes that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from edge.paths import PROJECT_ROOT
+
+MANIFEST_PATH = PROJECT_ROOT / "models" / "manifest.yaml"
+_SHA256 = r"^[0-9a-f]{64}$"
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes.
+
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile(delete=False) as f:
+    ...     _ = f.write(b"abc")
+    >>> sha256_file(f.name)[:16]
+    'ba7816bf8f01cfea'
+    >>> os.unlink(f.name)
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileRef(_Strict):
+    """One file a model needs, as published."""
+
+    file: str = Field(description="file name in the models directory")
+    sha256: str = Field(pattern=_SHA256, description="lower-case hex sha256 of the exact bytes")
+    bytes: int = Field(gt=0, description="size in bytes")
+    role: str = Field(default="weights", description="what the file is for, e.g. weights, graph (Caffe prototxt)")
+
+
+class ModelEntry(FileRef):
+    """One loadable model: its main file plus any companion files, with provenance and I/O facts."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="registry key, the main file's stem")
+    version: str = Field(pattern=r"^[0-9a-f]{12}$", description="first 12 hex digits of sha256")
+    source: str = Field(min_length=10, description="exact public source: repository @ commit : path, or PyPI pin : path")
+    license: str = Field(min_length=2)
+    task: str = Field(description="detect, pose, face-detect, face-mask-detect, mask-classify, ...")
+    runtime: str = Field(description="how to load it, e.g. onnxruntime / ultralytics, cv2.dnn (OpenCV 4.x)")
+    input_size: tuple[int, int] | None = Field(description="network input (width, height) in pixels; null = any")
+    preprocessing: str = Field(min_length=3, description="colour order, scaling, resizing")
+    output: str = Field(min_length=3, description="output tensor layout")
+    classes: list[str] = Field(min_length=1, description="class names by id")
+    companions: list[FileRef] = Field(default=[], description="other files the model needs (e.g. a Caffe prototxt)")
+    derived_from: str | None = Field(default=None, description="registry name of the model this one was converted from")
+    card: str | None = Field(default=None, description="model card path relative to models/")
+
+    @model_validator(mode="after")
+    def _version_is_hash_prefix(self) -> ModelEntry:
+        if self.version != self.sha256[:12]:
+            raise ValueError(f"model {self.name!r}: version {self.version!r} must be sha256[:12] = {self.sha256[:12]!r}")
+        return self
+
+    @property
+    def files(self) -> list[FileRef]:
+        """Main file first, then companions."""
+        main = FileRef(file=self.file, sha256=self.sha256, bytes=self.bytes, role=self.role)
+        return [main, *self.companions]
+
+
+class Manifest(_Strict):
+    schema_version: int = Field(ge=1, le=1)
+    models: list[ModelEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Manifest:
+        for what, values in (("name", [m.name for m in self.models]),
+                             ("file", [f.file for m in self.models for f in m.files])):
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise ValueError(f"models/manifest.yaml: duplicate model {what}(s): {dupes}")
+        return self
+
+    def get(self, name: str) -> ModelEntry:
+        """The entry named ``name`` (or whose main file is ``name``); KeyError lists the known names."""
+        for model in self.models:
+            if name in (model.name, model.file):
+                return model
+        raise KeyError(f"no model {name!r} in the manifest; known: {[m.name for m in self.models]}")
+
+
+class ManifestError(ValueError):
+    """The manifest file is missing, not YAML, or does not match the schema."""
+
+
+def load_manifest(path: str | Path = MANIFEST_PATH) -> Manifest:
+    """Parse and validate the manifest; errors name the file and each offending field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ManifestError(f"model manifest {path} not found") from exc
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"model manifest {path}: not valid YAML: {exc}") from exc
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ManifestError(f"model manifest {path}:\n  " + "\n  ".join(lines)) from exc
+
+
+class Status(StrEnum):
+    OK = "ok"
+    MISSING = "missing"
+    WRONG_SIZE = "wrong size"
+    WRONG_HASH = "wrong hash"
+
+
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    """The outcome of checking one expected file."""
+
+    model: str
+    file: str
+    path: Path
+    status: Status
+    expected_sha256: str
+    actual_sha256: str | None
+    source: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    def describe(self) -> str:
+        """One human line, e.g. ``yolov8n_int8  yolov8n_int8.onnx  ok``."""
+        head = f"{self.model:<42} {self.file:<46} {self.status.value}"
+        if self.status is Status.MISSING:
+            return f"{head}: not in {self.path.parent}; fetch it from {self.source}"
+        if self.status is Status.WRONG_SIZE or self.status is Status.WRONG_HASH:
+            got = self.actual_sha256 or "?"
+            return f"{head}: expected sha256 {self.expected_sha256}, got {got}; re-fetch it from {self.source}"
+        return head
+
+
+def check_file(model: ModelEntry, ref: FileRef, models_dir: Path) -> FileCheck:
+    """Presence, size, then sha256 (size first: a cheap way to catch truncated copies)."""
+    path = models_dir / ref.file
+
+    def result(status: Status, actual: str | None = None) -> FileCheck:
+        return FileCheck(model.name, ref.file, path, status, ref.sha256, actual, model.source)
+
+    if not path.is_file():
+        return result(Status.MISSING)
+    if path.stat().st_size != ref.bytes:
+        return result(Status.WRONG_SIZE, sha256_file(path))
+    actual = sha256_file(path)
+    return result(Status.OK if actual == ref.sha256 else Status.WRONG_HASH, actual)
+
+
+def verify(manifest: Manifest, models_dir: Path, names: list[str] | None = None) -> list[FileCheck]:
+    """Check every file of every (or each named) model in ``models_dir``."""
+    models = manifest.models if not names else [manifest.get(n) for n in names]
+    return [check_file(m, ref, models_dir) for m in models for ref in m.files]
+
+
+def unlisted_files(manifest: Manifest, models_dir: Path) -> list[str]:
+    """Files in ``models_dir`` that no manifest entry names (informational)."""
+    listed = {f.file for m in manifest.models for f in m.files}
+    if not models_dir.is_dir():
+        return []
+    return sorted(p.name for p in models_dir.iterdir() if p.is_file() and p.name not in listed
+                  and not re.match(r"^\.", p.name))
+
+
+class ModelIntegrityError(RuntimeError):
+    """A model file is missing or is not the published bytes."""
+
+
+def require_verified(name: str, models_dir: Path, manifest: Manifest | None = None) -> ModelEntry:
+    """The manifest entry for ``name`` after checking its files; raises :class:`ModelIntegrityError`."""
+    manifest = manifest or load_manifest()
+    entry = manifest.get(name)
+    problems = [c.describe() for c in verify(manifest, models_dir, [entry.name]) if not c.ok]
+    if problems:
+        raise ModelIntegrityError("\n".join(problems))
+    return entry

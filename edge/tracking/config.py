@@ -1,0 +1,36 @@
+"""Typed tracker config (ByteTrack), with the defaults of ultralytics' bytetrack.yaml."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class TrackerConfig(BaseModel):
+    """ByteTrack association settings. Scores are detector confidences in 0..1."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    track_high_thresh: float = Field(default=0.25, ge=0.0, le=1.0, description="first association: detections at or above this score")
+    track_low_thresh: float = Field(default=0.1, ge=0.0, le=1.0, description="second association: detections above this (and below high) only extend existing tracks")
+    new_track_thresh: float = Field(default=0.25, ge=0.0, le=1.0, description="an unmatched detection starts a track only at or above this score")
+    track_buffer: int = Field(default=30, ge=1, le=10000, description="frames (at 30 fps) a lost track is kept for re-identification; scaled by frame_rate")
+    match_thresh: float = Field(default=0.8, gt=0.0, le=1.0, description="maximum association cost (1 - IoU, fused with score)")
+    fuse_score: bool = Field(default=True, description="weigh IoU by detection score in the first association")
+    frame_rate: float = Field(default=30.0, gt=0.0, le=240.0, description="frames per second of the stream the tracker sees")
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> TrackerConfig:
+        if self.track_low_thresh > self.track_high_thresh:
+            raise ValueError(
+                f"track_low_thresh ({self.track_low_thresh}) must not exceed track_high_thresh ({self.track_high_thresh})"
+            )
+        return self
+
+    @property
+    def lost_frames(self) -> int:
+        """Frames a lost track survives at this frame rate (ByteTrack: buffer x fps / 30).
+
+        >>> TrackerConfig(track_buffer=30, frame_rate=10).lost_frames
+        10
+        """
+        return max(1, round(self.track_buffer * self.frame_rate / 30.0))
