@@ -90,7 +90,7 @@ class ReviewItem(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    event: Mapped[EventRow] = relationship(lazy="joined")
+    event: Mapped[EventRow] = relationship(lazy="joined", innerjoin=True)
     decisions: Mapped[list[ReviewDecision]] = relationship(
         back_populates="item", order_by="ReviewDecision.id", lazy="selectin", cascade="all, delete-orphan"
     )

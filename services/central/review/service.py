@@ -1,0 +1,224 @@
+"""Review items in the database: open, claim, release, decide, list. Each change is audited.
+
+Functions work inside the caller's transaction and never commit (one commit per unit of
+work, in the route or CLI). Items are read ``FOR UPDATE`` on PostgreSQL; on SQLite the write
+unit already holds the database write lock (``Database.write_session``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from services.central import audit
+from services.central.db.tables import EventRow, ReviewDecision, ReviewItem
+from services.central.review.machine import (
+    OPEN,
+    Decision,
+    ItemView,
+    State,
+    claim as claim_transition,
+    decide as decide_transition,
+    release as release_transition,
+)
+from services.central.settings import Settings
+
+#: Queue order: most severe first.
+SEVERITY_RANK = {"critical": 0, "warning": 1, "notice": 2, "info": 3}
+
+
+class ReviewNotFound(LookupError):
+    """No review item with this id (or not visible to this principal)."""
+
+
+class ReviewInputError(ValueError):
+    """A decision is missing something it needs; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _digest(text: str | None) -> str | None:
+    # Free text may hold personal data: the audit chain keeps only its digest.
+    return hashlib.sha256(text.encode()).hexdigest() if text else None
+
+
+def deadline_for(settings: Settings, event_type: str, occurred_at: datetime, received_at: datetime) -> datetime:
+    """When a decision is due: the configured seconds after the event happened.
+
+    Counted from ``occurred_at`` (a late delivery is already late), but never from a future
+    time, so a fast edge clock cannot push the deadline out.
+
+    >>> t = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
+    >>> deadline_for(Settings(), "entrance.fever_suspected", t, t + timedelta(seconds=30)).isoformat()
+    '2026-01-01T09:05:00+00:00'
+    >>> deadline_for(Settings(), "behaviour.suspicious", t + timedelta(hours=1), t).isoformat()
+    '2026-01-01T09:15:00+00:00'
+    """
+    start = min(occurred_at, received_at)
+    return start + timedelta(seconds=settings.review_deadline_s(event_type))
+
+
+def open_item(session: Session, event: EventRow, settings: Settings, now: datetime) -> ReviewItem:
+    """Create the pending review item of a newly stored ``review_required`` event (no audit of
+    its own: the ingest batch's audit entry covers it)."""
+    item = ReviewItem(
+        event_id=event.event_id,
+        state=State.PENDING.value,
+        event_type=event.type,
+        store_id=event.store_id,
+        camera_id=event.camera_id,
+        use_case=event.use_case,
+        severity=event.severity,
+        severity_rank=SEVERITY_RANK.get(event.severity, len(SEVERITY_RANK)),
+        required_decisions=2 if settings.requires_two_reviewers(event.type) else 1,
+        round=1,
+        deadline=deadline_for(settings, event.type, event.occurred_at, now),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(item)
+    return item
+
+
+def round_decisions(item: ReviewItem) -> tuple[tuple[str, Decision], ...]:
+    return tuple((d.actor, Decision(d.decision)) for d in item.decisions if d.round == item.round)
+
+
+def view(item: ReviewItem) -> ItemView:
+    return ItemView(State(item.state), item.claimed_by, item.required_decisions, round_decisions(item))
+
+
+def awaiting_second(item: ReviewItem) -> bool:
+    return item.state == State.CLAIMED and 0 < len(round_decisions(item)) < item.required_decisions
+
+
+def is_overdue(item: ReviewItem, now: datetime) -> bool:
+    return item.state in OPEN and item.deadline < now
+
+
+def get(session: Session, item_id: int, store_id: str | None = None, for_update: bool = False) -> ReviewItem:
+    """The item, or :class:`ReviewNotFound`; ``store_id`` limits what a store-bound key sees."""
+    query = select(ReviewItem).where(ReviewItem.id == item_id)
+    if store_id is not None:
+        query = query.where(ReviewItem.store_id == store_id)
+    if for_update:
+        query = query.with_for_update(of=ReviewItem)
+    item = session.scalar(query)
+    if item is None:
+        raise ReviewNotFound(f"no review item {item_id}")
+    return item
+
+
+def _audit(session: Session, actor: str, action: str, item: ReviewItem, **extra: object) -> None:
+    details = {"item_id": item.id, "event_id": str(item.event_id), "state": item.state, "round": item.round}
+    details.update({k: v for k, v in extra.items() if v is not None})
+    audit.append(session, actor, action, f"review_item:{item.id}", details)
+
+
+def claim(session: Session, item_id: int, actor: str, store_id: str | None = None) -> ReviewItem:
+    item = get(session, item_id, store_id, for_update=True)
+    already_ours = item.state == State.CLAIMED and item.claimed_by == actor
+    item.state = claim_transition(view(item), actor).value
+    if already_ours:
+        return item  # a repeated click: nothing changed, nothing to audit
+    now = _now()
+    item.claimed_by, item.claimed_at, item.updated_at = actor, now, now
+    _audit(session, actor, "review.claim", item)
+    return item
+
+
+def release(
+    session: Session, item_id: int, actor: str, may_override: bool = False, store_id: str | None = None
+) -> ReviewItem:
+    item = get(session, item_id, store_id, for_update=True)
+    holder = item.claimed_by
+    item.state = release_transition(view(item), actor, may_override).value
+    item.claimed_by, item.claimed_at, item.updated_at = None, None, _now()
+    _audit(session, actor, "review.release", item, released_from=holder if holder != actor else None)
+    return item
+
+
+def decide(
+    session: Session,
+    item_id: int,
+    actor: str,
+    decision: Decision,
+    reason: str | None = None,
+    note: str | None = None,
+    store_id: str | None = None,
+) -> ReviewItem:
+    """Record one reviewer's decision and move the item (see ``machine.decide``)."""
+    reason = (reason or "").strip() or None
+    if decision == Decision.DISMISS and reason is None:
+        raise ReviewInputError("reason", "a dismissal needs a reason, e.g. 'hot drink; clinical thermometer 36.6 °C'")
+    item = get(session, item_id, store_id, for_update=True)
+    outcome = decide_transition(view(item), actor, decision)
+    now = _now()
+    decided_round = item.round
+    item.decisions.append(
+        ReviewDecision(round=decided_round, actor=actor, at=now, decision=decision.value, reason=reason, note=note)
+    )
+    item.state, item.updated_at = outcome.state.value, now
+    if outcome.new_round:
+        item.round += 1
+        item.claimed_by, item.claimed_at = None, None
+    session.flush()
+    _audit(
+        session, actor, "review.decision", item,
+        decision=decision.value, decided_round=decided_round,
+        awaiting_second=True if outcome.awaiting_second else None,
+        reason_sha256=_digest(reason), note_sha256=_digest(note),
+    )
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFilter:
+    states: Sequence[State] = ()
+    store_id: str | None = None
+    camera_id: str | None = None
+    use_case: str | None = None
+    overdue: bool | None = None
+
+
+def _filtered(query: Select, f: ReviewFilter, now: datetime) -> Select:  # type: ignore[type-arg]
+    if f.states:
+        query = query.where(ReviewItem.state.in_([s.value for s in f.states]))
+    if f.store_id is not None:
+        query = query.where(ReviewItem.store_id == f.store_id)
+    if f.camera_id is not None:
+        query = query.where(ReviewItem.camera_id == f.camera_id)
+    if f.use_case is not None:
+        query = query.where(ReviewItem.use_case == f.use_case)
+    overdue = and_(ReviewItem.state.in_([s.value for s in OPEN]), ReviewItem.deadline < now)
+    if f.overdue is True:
+        query = query.where(overdue)
+    elif f.overdue is False:
+        query = query.where(or_(ReviewItem.state.not_in([s.value for s in OPEN]), ReviewItem.deadline >= now))
+    return query
+
+
+def list_items(
+    session: Session, f: ReviewFilter, limit: int, offset: int, now: datetime | None = None
+) -> tuple[list[ReviewItem], int]:
+    """A page of items, most severe first, then earliest deadline; and the total count."""
+    now = now or _now()
+    total = session.scalar(_filtered(select(func.count()).select_from(ReviewItem), f, now)) or 0
+    page = session.scalars(
+        _filtered(select(ReviewItem), f, now)
+        .order_by(ReviewItem.severity_rank, ReviewItem.deadline, ReviewItem.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(page), total
