@@ -1,0 +1,1 @@
+"""HTTP API of the central service: ``create_app(settings)`` in ``app.py``."""

@@ -1,0 +1,56 @@
+"""Assemble the central FastAPI app from one :class:`Settings`.
+
+``create_app(settings)`` builds the engine, brings the schema to the latest migration, records
+the review policy in the audit chain if it changed, and mounts one router per resource.
+``build_app_from_env`` is the uvicorn factory (``anshin serve``):
+
+    uvicorn --factory services.central.api.app:build_app_from_env
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.central.api.errors import install_error_handlers
+from services.central.api.routes import audit, events, health, reviews, stores
+from services.central.dashboard import routes as dashboard
+from services.central.db.migrate import upgrade
+from services.central.db.session import Database
+from services.central.policy import record_review_policy
+from services.central.settings import Settings
+
+API_VERSION = "1.0"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    db = Database.from_settings(settings)
+    if settings.migrate_on_start:
+        upgrade(db.engine)
+    with db.unit_of_work() as session:
+        record_review_policy(session, settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="Anshin central",
+        version=API_VERSION,
+        description="Idempotent event ingest, human-in-the-loop review queue, hash-chained audit log.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    install_error_handlers(app)
+    for router in (events.router, reviews.router, audit.router, stores.router, health.router, dashboard.router):
+        app.include_router(router)
+    return app
+
+
+def build_app_from_env() -> FastAPI:
+    """The app configured from ``ANSHIN_*`` environment variables (uvicorn factory)."""
+    return create_app(Settings())

@@ -1,0 +1,53 @@
+"""One error shape for the whole API.
+
+``{"detail": "message"}`` for 4xx with one cause, ``{"detail": [{"loc", "msg", "type"}]}`` for
+validation (422), where ``loc`` is the path to the bad field, e.g. ``["body", 3, "use_case"]``.
+Input values are not echoed back: they may be large or hold personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from services.central.review.machine import ReviewConflict
+from services.central.review.service import ReviewInputError, ReviewNotFound
+
+
+def field_error(loc: Sequence[str | int], msg: str, type_: str) -> dict[str, Any]:
+    return {"loc": list(loc), "msg": msg, "type": type_}
+
+
+def clean_errors(errors: Iterable[dict[str, Any]], prefix: Sequence[str | int] = ()) -> list[dict[str, Any]]:
+    """Pydantic errors reduced to loc/msg/type, with ``prefix`` put before each loc.
+
+    >>> clean_errors([{"loc": ("use_case",), "msg": "bad", "type": "enum", "input": "Z"}], ("body", 0))
+    [{'loc': ['body', 0, 'use_case'], 'msg': 'bad', 'type': 'enum'}]
+    """
+    return [field_error([*prefix, *e["loc"]], e["msg"], e["type"]) for e in errors]
+
+
+def unprocessable(errors: list[dict[str, Any]]) -> JSONResponse:
+    return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return unprocessable(clean_errors(exc.errors()))
+
+    @app.exception_handler(ReviewConflict)
+    async def _conflict(_: Request, exc: ReviewConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
+
+    @app.exception_handler(ReviewNotFound)
+    async def _not_found(_: Request, exc: ReviewNotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(ReviewInputError)
+    async def _bad_input(_: Request, exc: ReviewInputError) -> JSONResponse:
+        return unprocessable([field_error(["body", exc.field], str(exc), "value_error")])
