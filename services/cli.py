@@ -38,3 +38,4 @@ def schema_export(
 
 
 # Sub-apps, one line each (keep this block additive).
+from services.central.cli import central_app; app.add_typer(central_app)  # noqa: E402,E702
