@@ -39,3 +39,4 @@ def schema_export(
 
 # Sub-apps, one line each (keep this block additive).
 from services.central.cli import central_app; app.add_typer(central_app)  # noqa: E402,E702
+from edge.cli import config_app, edge_app; app.add_typer(config_app, name="config"); app.add_typer(edge_app, name="edge")  # noqa: E402,E702

@@ -1,0 +1,548 @@
+"""Typed store config: one YAML file per store, validated before anything starts.
+
+:func:`load_store_config` parses the YAML, validates it against :class:`StoreConfig`, runs the
+cross-field checks (:data:`CHECKS`) and raises one :class:`ConfigError` that lists *every*
+problem as ``line N dotted.field.path: message (got value)``, so an operator fixes a file in
+one pass. Relative paths in the file (video sources, the outbox) are resolved against the
+directory of the YAML file, not the working directory, so a config means the same thing
+wherever the worker is started.
+
+>>> cfg = StoreConfig.model_validate({
+...     "store_id": "s1", "cameras": {"c1": {"source": 0, "zones": {
+...         "door": {"polygon": [[0, 0], [1, 0], [1, 1]], "capacity": 2}},
+...         "analyzers": [{"type": "occupancy"}]}}})
+>>> cfg.cameras["c1"].source_kind, cfg.privacy_profile
+('usb', 'minimal')
+>>> [p.render() for p in run_checks(cfg)]
+[]
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import types
+import typing
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from edge.detectors.config import DetectorConfig, OnnxDetectorConfig
+from edge.geometry import polygon_area
+from edge.tracking import TrackerConfig
+from services.contract.events import MAX_BATCH, Identifier
+
+PrivacyProfile = Literal["minimal", "standard", "identified"]
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Strict(BaseModel):
+    """Base of every config section: unknown keys are errors (a misspelt option must not be ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CentralConfig(Strict):
+    """Where the publisher sends events, and how patiently."""
+
+    url: str = Field(default="http://127.0.0.1:8000", description="base URL of the central service")
+    api_key_env: str = Field(
+        default="ANSHIN_EDGE_KEY", description="name of the environment variable holding the API key (never the key itself)"
+    )
+    connect_timeout_s: float = Field(default=3.0, gt=0, le=120, description="TCP connect timeout, seconds")
+    read_timeout_s: float = Field(default=15.0, gt=0, le=600, description="response timeout, seconds")
+    batch_size: int = Field(default=100, ge=1, le=MAX_BATCH, description="events per POST")
+    retry_initial_s: float = Field(default=0.5, gt=0, le=60, description="first retry delay, seconds")
+    retry_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest retry delay, seconds")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL such as http://central:8000")
+        return value.rstrip("/")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError("must be an environment variable name such as ANSHIN_EDGE_KEY (the key itself stays out of the file)")
+        return value
+
+    def api_key(self) -> str:
+        """The API key from the environment; a clear error when the variable is unset or empty."""
+        key = os.environ.get(self.api_key_env, "").strip()
+        if not key:
+            raise MissingApiKeyError(
+                f"environment variable {self.api_key_env} (central.api_key_env) is not set; "
+                f"put the edge's API key (scope events:write) there"
+            )
+        return key
+
+
+class MissingApiKeyError(RuntimeError):
+    """The configured API key environment variable is unset."""
+
+
+class OutboxConfig(Strict):
+    path: Path = Field(
+        default=Path("outbox.sqlite"), validate_default=True, description="SQLite file; relative to the YAML file's folder"
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_yaml(cls, value: Path, info: ValidationInfo) -> Path:
+        return _resolve(value, info)
+
+
+class ReconnectConfig(Strict):
+    """Exponential backoff for a camera that fails: initial, 2x, 4x, ... capped at max_delay_s."""
+
+    initial_delay_s: float = Field(default=0.5, gt=0, le=60, description="first wait, seconds")
+    max_delay_s: float = Field(default=30.0, gt=0, le=3600, description="longest wait, seconds")
+    max_retries: int = Field(default=10, ge=0, le=1_000_000, description="attempts before giving up")
+
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class ZoneConfig(Strict):
+    polygon: list[tuple[Unit, Unit]] = Field(min_length=3, description="vertices x, y as fractions (0-1) of the frame")
+    capacity: int = Field(gt=0, description="people allowed in the zone at once")
+
+    @field_validator("polygon")
+    @classmethod
+    def _has_area(cls, value: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if polygon_area(value) < 1e-6:
+            raise ValueError("polygon has no area (vertices on one line, or repeated)")
+        return value
+
+
+class OccupancyAnalyzerConfig(Strict):
+    """Use case F: people per zone vs. capacity."""
+
+    type: Literal["occupancy"] = "occupancy"
+    zones: list[str] | None = Field(default=None, description="zone names; default: every zone of the camera")
+    interval_s: float = Field(default=2.0, gt=0, le=3600, description="seconds between zone.occupancy reports")
+    hysteresis: int = Field(default=1, ge=0, description="people below capacity before an alert re-arms")
+    min_frames: int = Field(default=3, ge=1, le=10_000, description="consecutive frames over capacity before alerting")
+
+
+# One member today; each new analyzer adds its config class here (discriminated by ``type``).
+AnalyzerConfig = Annotated[Union[OccupancyAnalyzerConfig], Field(discriminator="type")]  # noqa: UP007
+
+
+class CameraConfig(Strict):
+    source: StrictInt | str = Field(
+        description="video file (relative to the YAML file), rtsp:// or http(s):// URL, or USB camera index"
+    )
+    loop: bool = Field(default=False, description="restart a video file at its end")
+    fps_limit: float | None = Field(default=None, gt=0, le=240, description="process at most this many frames per second")
+    reconnect: ReconnectConfig = ReconnectConfig()
+    detector: DetectorConfig = OnnxDetectorConfig()
+    detect_every: int = Field(default=1, ge=1, le=100, description="run the detector every Nth frame; the tracker carries in between")
+    tracker: TrackerConfig = TrackerConfig()
+    zones: dict[Identifier, ZoneConfig] = Field(default_factory=dict)
+    analyzers: list[AnalyzerConfig] = Field(default_factory=list)
+
+    @field_validator("source")
+    @classmethod
+    def _resolve_file(cls, value: int | str, info: ValidationInfo) -> int | str:
+        if isinstance(value, int):
+            if value < 0:
+                raise ValueError("a USB camera index must be >= 0")
+            return value
+        if not value.strip():
+            raise ValueError("must name a video file, a URL or a USB camera index")
+        if _is_url(value):
+            return value
+        return str(_resolve(Path(value), info))
+
+    @property
+    def source_kind(self) -> Literal["usb", "url", "file"]:
+        if isinstance(self.source, int):
+            return "usb"
+        return "url" if _is_url(self.source) else "file"
+
+
+class StoreConfig(Strict):
+    store_id: Identifier
+    privacy_profile: PrivacyProfile = Field(
+        default="minimal", description="minimal: counts only, no images; standard: blurred evidence; identified: opt-in only"
+    )
+    central: CentralConfig = CentralConfig()
+    outbox: OutboxConfig = Field(default_factory=lambda: {}, validate_default=True)  # type: ignore[arg-type]
+    cameras: dict[Identifier, CameraConfig] = Field(min_length=1)
+
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The YAML file this config came from (None when built in code)."""
+        return self._path
+
+    def camera(self, camera_id: str) -> CameraConfig:
+        try:
+            return self.cameras[camera_id]
+        except KeyError:
+            raise KeyError(f"store {self.store_id!r} has no camera {camera_id!r}; cameras: {sorted(self.cameras)}") from None
+
+
+def _is_url(value: str) -> bool:
+    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value))
+
+
+def _resolve(path: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    path = path.expanduser()
+    if base is not None and not path.is_absolute():
+        path = Path(base) / path
+    return Path(os.path.normpath(path))
+
+
+# --------------------------------------------------------------------------- cross-field checks
+
+
+_NO_VALUE = object()
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One problem in a config file.
+
+    Attributes:
+        loc: path of keys / list indices to the offending field.
+        message: what is wrong, in words an operator acts on.
+        value: the offending value (``_NO_VALUE`` when there is none to show, e.g. a missing field).
+        line: 1-based line in the YAML file (0 when unknown).
+    """
+
+    loc: tuple[str | int, ...]
+    message: str
+    value: Any = _NO_VALUE
+    line: int = 0
+
+    @property
+    def path(self) -> str:
+        """``cameras.entrance.analyzers[0].zones`` style path."""
+        out = ""
+        for part in self.loc:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        return out or "(top level)"
+
+    def render(self) -> str:
+        got = "" if self.value is _NO_VALUE else f" (got {_short_repr(self.value)})"
+        where = f"line {self.line} " if self.line else ""
+        return f"{where}{self.path}: {self.message}{got}"
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+Check = Callable[[StoreConfig], Iterator[ConfigProblem]]
+
+
+def _analyzer_zone_names(camera: CameraConfig, analyzer: OccupancyAnalyzerConfig) -> list[str]:
+    return list(camera.zones) if analyzer.zones is None else list(analyzer.zones)
+
+
+def check_analyzer_zone_refs(store: StoreConfig) -> Iterator[ConfigProblem]:
+    """Every zone an analyzer names is defined on its camera, and an analyzer has a zone to watch."""
+    for cam_id, cam in store.cameras.items():
+        for i, analyzer in enumerate(cam.analyzers):
+            loc = ("cameras", cam_id, "analyzers", i)
+            if analyzer.zones is None and not cam.zones:
+                yield ConfigProblem((*loc, "type"), f"analyzer {analyzer.type!r} needs zones, but camera {cam_id!r} defines none")
+            for j, name in enumerate(analyzer.zones or []):
+                if name not in cam.zones:
+                    hint = difflib.get_close_matches(name, list(cam.zones), n=1)
+                    extra = f"; did you mean {hint[0]!r}?" if hint else ""
+                    yield ConfigProblem(
+                        (*loc, "zones", j),
+                        f"unknown zone; camera {cam_id!r} defines {sorted(cam.zones)}{extra}",
+                        name,
+                    )
+
+
+def check_hysteresis_fits_capacity(store: StoreConfig) -> Iterator[ConfigProblem]:
+    """An alert re-arms at count <= capacity - hysteresis; that must be reachable (>= 0)."""
+    for cam_id, cam in store.cameras.items():
+        for i, analyzer in enumerate(cam.analyzers):
+            for name in _analyzer_zone_names(cam, analyzer):
+                zone = cam.zones.get(name)
+                if zone is not None and analyzer.hysteresis > zone.capacity:
+                    yield ConfigProblem(
+                        ("cameras", cam_id, "analyzers", i, "hysteresis"),
+                        f"larger than the capacity of zone {name!r} ({zone.capacity}); the alert could never re-arm",
+                        analyzer.hysteresis,
+                    )
+
+
+def check_file_sources_exist(store: StoreConfig) -> Iterator[ConfigProblem]:
+    """A video file source exists (named with its resolved path)."""
+    for cam_id, cam in store.cameras.items():
+        if cam.source_kind == "file" and not Path(str(cam.source)).is_file():
+            yield ConfigProblem(("cameras", cam_id, "source"), f"video file {cam.source} does not exist")
+
+
+def check_loop_only_for_files(store: StoreConfig) -> Iterator[ConfigProblem]:
+    """``loop`` restarts a file; on a live stream it would silently mean nothing."""
+    for cam_id, cam in store.cameras.items():
+        if cam.loop and cam.source_kind != "file":
+            yield ConfigProblem(("cameras", cam_id, "loop"), f"loop applies to video files only; this source is a {cam.source_kind} camera", True)
+
+
+def check_detector_models_exist(store: StoreConfig) -> Iterator[ConfigProblem]:
+    """The detector's model file can be found (models directory or path)."""
+    from edge.paths import resolve_model
+
+    for cam_id, cam in store.cameras.items():
+        try:
+            resolve_model(cam.detector.model)
+        except FileNotFoundError as exc:
+            yield ConfigProblem(("cameras", cam_id, "detector", "model"), str(exc).split(". ")[0])
+
+
+def check_retry_bounds(store: StoreConfig) -> Iterator[ConfigProblem]:
+    """Initial delays do not exceed their caps."""
+    if store.central.retry_initial_s > store.central.retry_max_s:
+        yield ConfigProblem(("central", "retry_initial_s"), "larger than central.retry_max_s", store.central.retry_initial_s)
+    for cam_id, cam in store.cameras.items():
+        if cam.reconnect.initial_delay_s > cam.reconnect.max_delay_s:
+            yield ConfigProblem(
+                ("cameras", cam_id, "reconnect", "initial_delay_s"), "larger than reconnect.max_delay_s", cam.reconnect.initial_delay_s
+            )
+
+
+CHECKS: tuple[Check, ...] = (
+    check_analyzer_zone_refs,
+    check_hysteresis_fits_capacity,
+    check_file_sources_exist,
+    check_loop_only_for_files,
+    check_detector_models_exist,
+    check_retry_bounds,
+)
+
+
+def run_checks(store: StoreConfig, checks: Sequence[Check] = CHECKS) -> list[ConfigProblem]:
+    return [problem for check in checks for problem in check(store)]
+
+
+# --------------------------------------------------------------------------- loading with line numbers
+
+
+class ConfigError(ValueError):
+    """A store config with problems; ``problems`` holds each one, ``str()`` lists them all."""
+
+    def __init__(self, path: Path | str, problems: list[ConfigProblem]) -> None:
+        self.path = Path(path)
+        self.problems = problems
+        noun = "problem" if len(problems) == 1 else "problems"
+        lines = "\n".join(f"  {p.render()}" for p in problems)
+        super().__init__(f"{self.path}: {len(problems)} {noun}\n{lines}")
+
+
+def load_store_config(path: str | os.PathLike[str], *, checks: Sequence[Check] = CHECKS) -> StoreConfig:
+    """Read, validate and cross-check one store YAML file.
+
+    Raises:
+        ConfigError: listing every problem with its line number and field path.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, [ConfigProblem((), f"config file {path} does not exist")]) from None
+    except OSError as exc:
+        raise ConfigError(path, [ConfigProblem((), f"cannot read {path}: {exc.strerror}")]) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(path, [ConfigProblem((), f"not valid YAML: {reason}", line=line)]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, [ConfigProblem((), "must be a YAML mapping with store_id, cameras, ...", data, line=1)])
+
+    problems = list(_duplicate_keys(root))
+    context = {"base_dir": path.resolve().parent}
+    config: StoreConfig | None = None
+    try:
+        config = StoreConfig.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems += [_from_pydantic(err) for err in exc.errors(include_url=False)]
+    # Cross-field checks also run on the cameras that did validate, so one pass lists everything.
+    problems += run_checks(config if config is not None else _valid_parts(data, context), checks)
+    if problems:
+        located = [_locate(p, root) for p in problems]
+        raise ConfigError(path, sorted(located, key=lambda p: (p.line, p.path)))
+    assert config is not None
+    config._path = path.resolve()
+    return config
+
+
+def _valid_parts(data: dict[str, Any], context: dict[str, Any]) -> StoreConfig:
+    """A StoreConfig of just the sections that validate on their own (unvalidated shell around them)."""
+
+    def valid(model: type[BaseModel], value: Any) -> Any:
+        try:
+            return model.model_validate(value, context=context)
+        except ValidationError:
+            return None
+
+    cameras = data.get("cameras") if isinstance(data.get("cameras"), dict) else {}
+    good = {str(k): cam for k, v in cameras.items() if (cam := valid(CameraConfig, v)) is not None}
+    central = valid(CentralConfig, data.get("central") or {}) or CentralConfig()
+    return StoreConfig.model_construct(store_id=str(data.get("store_id")), central=central, cameras=good)
+
+
+def _from_pydantic(err: Any) -> ConfigProblem:
+    loc: tuple[str | int, ...] = tuple(err["loc"])
+    kind, msg, value = err["type"], err["msg"], err.get("input", _NO_VALUE)
+    if kind == "missing":
+        return ConfigProblem(loc, "required field is missing")
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        did_you_mean = f"did you mean {hint[0]!r}? " if hint else ""
+        return ConfigProblem(loc, f"unknown field; {did_you_mean}allowed: {', '.join(allowed)}")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        expected = err.get("ctx", {}).get("expected_tags") or ", ".join(repr(t) for t in _union_tags(loc))
+        if kind == "union_tag_not_found":
+            return ConfigProblem((*loc, "type"), f"'type' is required{'; one of: ' + expected if expected else ''}")
+        return ConfigProblem((*loc, "type"), f"unknown type; expected one of: {expected}", err["ctx"]["tag"])
+    if kind.startswith("value_error"):
+        msg = msg.removeprefix("Value error, ")
+    elif msg:
+        msg = msg[0].lower() + msg[1:]
+    return ConfigProblem(loc, msg, value)
+
+
+def _annotation_at(loc: tuple[str | int, ...]) -> Any:
+    """The type annotation of the config field at ``loc``, through models, dicts, lists and union tags."""
+    annotation: Any = StoreConfig
+    for part in loc:
+        model = _as_model(annotation, part)
+        if model is not None:
+            field = model.model_fields.get(str(part))
+            annotation = model if field is None else field.annotation  # no such field: a union tag, stay
+            continue
+        annotation = _strip_annotated(annotation)
+        if typing.get_origin(annotation) not in (dict, list):
+            return None
+        annotation = typing.get_args(annotation)[-1]
+    return annotation
+
+
+def _allowed_fields(loc: tuple[str | int, ...]) -> list[str]:
+    """Field names of the config model at ``loc`` (for "did you mean")."""
+    model = _as_model(_annotation_at(loc), None)
+    return list(model.model_fields) if model is not None else []
+
+
+def _union_tags(loc: tuple[str | int, ...]) -> list[str]:
+    """The ``type`` values a discriminated union at ``loc`` accepts."""
+    annotation = _strip_annotated(_annotation_at(loc))
+    tags: list[str] = []
+    for member in typing.get_args(annotation) if typing.get_origin(annotation) in (Union, types.UnionType) else ():
+        type_field = getattr(member, "model_fields", {}).get("type")
+        if type_field is not None:
+            tags += [str(t) for t in typing.get_args(type_field.annotation)]
+    return tags
+
+
+def _as_model(annotation: Any, tag: str | int | None) -> type[BaseModel] | None:
+    """The pydantic model an annotation stands for; for a union, the member whose ``type`` is ``tag``."""
+    annotation = _strip_annotated(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        members = [m for m in typing.get_args(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
+        for member in members:
+            type_field = member.model_fields.get("type")
+            if type_field is not None and typing.get_args(type_field.annotation) == (tag,):
+                return member
+        return members[0] if len(members) == 1 else None
+    return None
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _locate(problem: ConfigProblem, root: yaml.Node | None) -> ConfigProblem:
+    """Attach the YAML line of the deepest node along ``problem.loc`` and drop union tags from the path."""
+    if problem.line or root is None:
+        return problem
+    node: yaml.Node = root
+    line = node.start_mark.line + 1
+    path: list[str | int] = []
+    parts = list(problem.loc)
+    for k, part in enumerate(parts):
+        child = _child(node, part)
+        if child is not None:
+            key_node, node = child
+            path.append(part)
+            # a scalar's line is its own; a mapping key's line is where the operator reads the field
+            line = (key_node or node).start_mark.line + 1
+            continue
+        if isinstance(node, yaml.MappingNode) and _is_union_tag(node, part) and k < len(parts) - 1:
+            continue  # pydantic's discriminator tag, e.g. 'onnx' in cameras.x.detector.onnx.imgsz
+        if part == "[key]":
+            continue  # a bad dict key: the key's own line is already set
+        path.append(part)  # a missing field: keep the parent's line
+    return ConfigProblem(tuple(path), problem.message, problem.value, line)
+
+
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                return key, value
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        item = node.value[part]
+        return item, item
+    return None
+
+
+def _is_union_tag(node: yaml.MappingNode, part: str | int) -> bool:
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "type" and isinstance(value, yaml.ScalarNode):
+            return value.value == str(part)
+    return False
+
+
+def _duplicate_keys(node: yaml.Node | None, loc: tuple[str | int, ...] = ()) -> Iterator[ConfigProblem]:
+    """PyYAML keeps the last of two equal keys silently; an operator must hear about it."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+            line = key.start_mark.line + 1
+            if name in seen:
+                yield ConfigProblem((*loc, name), f"duplicate key (first defined on line {seen[name]}); only the last one would count", line=line)
+            seen.setdefault(name, line)
+            yield from _duplicate_keys(value, (*loc, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _duplicate_keys(item, (*loc, i))

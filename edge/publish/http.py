@@ -1,0 +1,360 @@
+"""HTTP publisher: outbox → ``POST /api/v1/events`` on central, until acknowledged.
+
+Rules it keeps:
+
+* Only ids central acknowledged (``stored`` ∪ ``duplicates``) are deleted from the outbox.
+  Central deduplicates by event id, so resending after a lost response is safe.
+* Connection errors, timeouts, 5xx, 408 and 429 are transient: retry with exponential backoff
+  and jitter (``Retry-After`` honoured). 401/403/404 mean a wrong key or URL: also retried (the
+  events are fine; an operator fixes the config) but logged as errors.
+* A batch rejected as invalid (400/413/422) is not retried as is: the events central names in a
+  422 ``detail`` (``loc: ["body", i, ...]``) are isolated, otherwise the batch is halved until the
+  bad event is alone; a single rejected event moves to the outbox's dead-letter table with the
+  reason. Nothing is lost and one bad event never blocks the queue.
+* One log line when central goes down (with the reason and the queue depth) and one when it is
+  back, instead of a line per retry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from edge.outbox import Outbox, OutboxItem
+from services.contract.events import MAX_BATCH, MAX_BODY_BYTES
+
+log = logging.getLogger(__name__)
+
+INGEST_PATH = "/api/v1/events"
+_TRANSIENT_STATUS = {408, 425, 429}
+_CONFIG_STATUS = {401, 403, 404, 405}  # wrong key, scope, store binding or URL: the events are fine
+_REJECTED_STATUS = {400, 409, 413, 415, 422}  # the request content itself was refused
+
+
+class TransientError(Exception):
+    """Delivery failed in a way that retrying later can fix."""
+
+    def __init__(self, reason: str, *, category: str = "unreachable", retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.category = category
+        self.retry_after_s = retry_after_s
+
+
+@dataclass
+class PublisherStats:
+    """Counters for health and benchmarks (monotonic totals since start)."""
+
+    delivered: int = 0  # acknowledged as newly stored
+    duplicates: int = 0  # acknowledged as already stored (a retry after a lost response)
+    dead_lettered: int = 0
+    requests: int = 0
+    failures: int = 0  # transient failures
+    post_seconds: float = 0.0  # time spent in POSTs
+    online: bool | None = None  # None until the first attempt
+    last_error: str | None = None
+    outages: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class HttpPublisher:
+    """Publishes the outbox to central over HTTP.
+
+    Args:
+        outbox: the durable queue to drain.
+        url: central base URL, e.g. ``http://127.0.0.1:8000``.
+        api_key: bearer key with scope ``events:write``.
+        batch_size: events per POST (at most the contract's 500).
+        connect_timeout_s, read_timeout_s: HTTP timeouts, seconds.
+        retry_initial_s, retry_max_s: backoff bounds, seconds (doubling, "equal jitter": 50-100 %).
+        idle_poll_s: how often an idle publisher looks at the outbox without being notified.
+        rng: randomness for jitter (seed it in tests).
+        transport: an httpx transport (tests may route to an in-process app).
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        url: str,
+        api_key: str,
+        *,
+        batch_size: int = 100,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 15.0,
+        retry_initial_s: float = 0.5,
+        retry_max_s: float = 30.0,
+        idle_poll_s: float = 0.5,
+        rng: random.Random | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size must be 1..{MAX_BATCH}, got {batch_size}")
+        self.outbox = outbox
+        self.url = url.rstrip("/")
+        self.batch_size = batch_size
+        self.retry_initial_s = retry_initial_s
+        self.retry_max_s = retry_max_s
+        self.idle_poll_s = idle_poll_s
+        self.stats = PublisherStats()
+        self._rng = rng or random.Random()
+        self._client = httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
+            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
+            transport=transport,
+        )
+        self._send_lock = threading.Lock()  # run() and flush() never send the same batch twice at once
+        self._wake = threading.Event()
+        self._down_since: float | None = None
+        self._down_category: str | None = None
+        self._failures_in_outage = 0
+
+    @classmethod
+    def from_config(cls, outbox: Outbox, central: Any, **kwargs: Any) -> HttpPublisher:
+        """Build from an :class:`edge.config.CentralConfig` (reads the API key from its env variable)."""
+        return cls(
+            outbox,
+            central.url,
+            central.api_key(),
+            batch_size=central.batch_size,
+            connect_timeout_s=central.connect_timeout_s,
+            read_timeout_s=central.read_timeout_s,
+            retry_initial_s=central.retry_initial_s,
+            retry_max_s=central.retry_max_s,
+            **kwargs,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def notify(self) -> None:
+        """Wake an idle :meth:`run` loop (the worker calls this after appending)."""
+        self._wake.set()
+
+    # ------------------------------------------------------------------ loops
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish until ``stop`` is set: drain, wait for new events, back off while central is away."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                sent = self.publish_once()
+            except TransientError as exc:
+                failures += 1
+                stop.wait(self._delay(failures, exc.retry_after_s))
+                continue
+            failures = 0
+            if sent == 0:
+                self._wake.wait(self.idle_poll_s)
+                self._wake.clear()
+
+    def flush(self, timeout_s: float) -> bool:
+        """Publish until the outbox is empty or ``timeout_s`` passed; True when empty."""
+        deadline = time.monotonic() + timeout_s
+        failures = 0
+        while self.outbox.depth() > 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            try:
+                self.publish_once()
+                failures = 0
+            except TransientError as exc:
+                failures += 1
+                time.sleep(max(0.0, min(self._delay(failures, exc.retry_after_s), deadline - time.monotonic())))
+        return True
+
+    def _delay(self, failures: int, retry_after_s: float | None) -> float:
+        base = min(self.retry_max_s, self.retry_initial_s * 2 ** min(failures - 1, 30))
+        delay = base * (0.5 + 0.5 * self._rng.random())  # jitter: stores reconnecting together spread out
+        if retry_after_s is not None:
+            delay = max(delay, min(retry_after_s, self.retry_max_s))
+        return delay
+
+    # ------------------------------------------------------------------ one batch
+
+    def publish_once(self) -> int:
+        """Send the oldest batch; returns how many events left the queue (acked or dead-lettered).
+
+        Raises:
+            TransientError: central unreachable or refusing for now; nothing was deleted.
+        """
+        with self._send_lock:
+            items = self.outbox.peek(self.batch_size)
+            if not items:
+                return 0
+            items = self._fit_body_limit(items)
+            try:
+                done = self._deliver(items)
+            except TransientError as exc:
+                self.stats.failures += 1
+                self.stats.last_error = exc.reason
+                self.outbox.record_failure([i.event_id for i in items], exc.reason)
+                self._went_down(exc)
+                raise
+            self._came_up()
+            return done
+
+    def _fit_body_limit(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """The longest prefix whose JSON array fits the contract's body limit (at least one item)."""
+        total = 2
+        for n, item in enumerate(items):
+            total += len(item.body.encode()) + 1
+            if total > MAX_BODY_BYTES and n > 0:
+                return items[:n]
+        return items
+
+    def _deliver(self, items: list[OutboxItem]) -> int:
+        """POST items; ack what central acknowledged; isolate and dead-letter rejected events."""
+        if len(items) == 1 and len(items[0].body.encode()) + 2 > MAX_BODY_BYTES:
+            self._dead_letter(items[0], f"event is larger than the {MAX_BODY_BYTES} byte request limit", None)
+            return 1
+        response = self._post(items)
+        status = response.status_code
+        if status == 200:
+            return self._ack(items, response)
+        if status in _REJECTED_STATUS:
+            return self._isolate_rejected(items, response)
+        if status in _CONFIG_STATUS:
+            raise TransientError(
+                f"central refused the request: HTTP {status} {_detail(response)} "
+                f"(check central.url and the API key's scope 'events:write' and store binding)",
+                category=f"http-{status}",
+            )
+        retry_after = _retry_after(response)
+        if status >= 500 or status in _TRANSIENT_STATUS:
+            raise TransientError(f"central answered HTTP {status} {_detail(response)}", category="server", retry_after_s=retry_after)
+        # Any other answer (1xx/3xx/other 4xx) is unexpected; keep the events and retry.
+        raise TransientError(f"unexpected HTTP {status} from central: {_detail(response)}", category=f"http-{status}")
+
+    def _post(self, items: list[OutboxItem]) -> httpx.Response:
+        body = ("[" + ",".join(i.body for i in items) + "]").encode()
+        started = time.perf_counter()
+        try:
+            self.stats.requests += 1
+            return self._client.post(INGEST_PATH, content=body)
+        except httpx.TransportError as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc or 'no response'}", category="unreachable") from None
+        finally:
+            self.stats.post_seconds += time.perf_counter() - started
+
+    def _ack(self, items: list[OutboxItem], response: httpx.Response) -> int:
+        try:
+            answer = response.json()
+            acknowledged = {_norm(i) for i in answer.get("stored", [])} | {_norm(i) for i in answer.get("duplicates", [])}
+            stored = {_norm(i) for i in answer.get("stored", [])}
+        except (ValueError, AttributeError, TypeError):
+            raise TransientError(f"central answered 200 without a stored/duplicates list: {response.text[:200]!r}", category="server") from None
+        sent = {_norm(i.event_id): i.event_id for i in items}
+        ids = [sent[i] for i in acknowledged if i in sent]
+        deleted = self.outbox.ack(ids)
+        self.stats.delivered += sum(1 for i in acknowledged if i in sent and i in stored)
+        self.stats.duplicates += sum(1 for i in acknowledged if i in sent and i not in stored)
+        missing = [i.event_id for i in items if _norm(i.event_id) not in acknowledged]
+        if missing:  # should not happen; keep them queued and say so
+            self.outbox.record_failure(missing, "central's 200 answer did not acknowledge this id")
+            log.warning("central acknowledged %d of %d events; %d stay queued", len(ids), len(items), len(missing))
+        return deleted
+
+    def _isolate_rejected(self, items: list[OutboxItem], response: httpx.Response) -> int:
+        status, detail = response.status_code, _detail(response)
+        if len(items) == 1:
+            self._dead_letter(items[0], f"HTTP {status}: {detail}", status)
+            return 1
+        named = _rejected_indices(response, len(items))
+        if status == 422 and named:
+            done = 0
+            for index in sorted(named):
+                self._dead_letter(items[index], f"HTTP 422: {_detail_for(response, index)}", status)
+                done += 1
+            rest = [item for k, item in enumerate(items) if k not in named]
+            return done + (self._deliver(rest) if rest else 0)
+        # Central did not say which event: halve until the bad one is alone (log2(n) extra requests).
+        half = len(items) // 2
+        return self._deliver(items[:half]) + self._deliver(items[half:])
+
+    def _dead_letter(self, item: OutboxItem, reason: str, status: int | None) -> None:
+        if self.outbox.dead_letter(item.event_id, reason, status):
+            self.stats.dead_lettered += 1
+            log.error("event %s moved to the dead-letter table: %s", item.event_id, reason)
+
+    # ------------------------------------------------------------------ connectivity log
+
+    def _went_down(self, exc: TransientError) -> None:
+        self._failures_in_outage += 1
+        if self._down_category == exc.category:
+            log.debug("central still unavailable: %s", exc.reason)
+            return
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            self.stats.outages += 1
+        self._down_category = exc.category
+        self.stats.online = False
+        level = logging.ERROR if exc.category.startswith("http-4") else logging.WARNING
+        log.log(
+            level,
+            "central %s unavailable: %s; %d events queued in the outbox, retrying with backoff (up to %.0f s)",
+            self.url, exc.reason, self.outbox.depth(), self.retry_max_s,
+        )
+
+    def _came_up(self) -> None:
+        if self._down_since is not None:
+            log.warning(
+                "central %s reachable again after %.1f s (%d failed attempts); %d events still queued",
+                self.url, time.monotonic() - self._down_since, self._failures_in_outage, self.outbox.depth(),
+            )
+        elif self.stats.online is None:
+            log.info("publishing to central %s", self.url)
+        self._down_since = None
+        self._down_category = None
+        self._failures_in_outage = 0
+        self.stats.online = True
+
+
+def _norm(event_id: Any) -> str:
+    return str(event_id).strip().lower()
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    text = detail if isinstance(detail, str) else json.dumps(detail)[:1000]
+    return text
+
+
+def _rejected_indices(response: httpx.Response, n: int) -> set[int]:
+    """Indices of the batch a 422 names in ``detail[*].loc == ["body", i, ...]``."""
+    try:
+        detail = response.json().get("detail", [])
+    except (ValueError, AttributeError):
+        return set()
+    indices: set[int] = set()
+    for err in detail if isinstance(detail, list) else []:
+        loc = err.get("loc", []) if isinstance(err, dict) else []
+        if len(loc) >= 2 and loc[0] == "body" and isinstance(loc[1], int) and 0 <= loc[1] < n:
+            indices.add(loc[1])
+    return indices
+
+
+def _detail_for(response: httpx.Response, index: int) -> str:
+    detail = response.json().get("detail", [])
+    mine = [e for e in detail if isinstance(e, dict) and len(e.get("loc", [])) >= 2 and e["loc"][1] == index]
+    return json.dumps(mine)[:1000]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

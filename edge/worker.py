@@ -1,0 +1,328 @@
+"""One camera's pipeline: source → detect → track → analyzers → outbox, plus a publisher thread.
+
+The detector runs on every ``detect_every``-th frame; in between, the last tracks carry over
+(people move little in a fraction of a second, and detection is the expensive stage). Events go
+to the durable outbox first; the publisher thread drains it to central independently, so a slow
+or absent central never stalls the cameras and never loses an event.
+
+Per-stage timings (decode, detect, track, analyze, outbox, publish) are kept for the benchmark
+command; :meth:`EdgeWorker.snapshot` gives a UI the latest annotated frame and zone counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge.analyzers.base import Analyzer, FrameContext, analyzer_class
+from edge.config import CameraConfig, StoreConfig
+from edge.detections import Detections
+from edge.detectors.base import Detector
+from edge.geometry import Anchor, anchor_points, inside, to_pixels
+from edge.outbox import Outbox
+from edge.publish import HttpPublisher
+from edge.sources import Backoff, Frame, VideoSource
+
+log = logging.getLogger(__name__)
+
+STAGES = ("decode", "detect", "track", "analyze", "outbox", "publish")
+
+
+class StageTimings:
+    """Thread-safe per-stage counters: calls and seconds (the publisher thread adds "publish")."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = dict.fromkeys(STAGES, 0)
+        self._total = dict.fromkeys(STAGES, 0.0)
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self._count[stage] = self._count.get(stage, 0) + 1
+            self._total[stage] = self._total.get(stage, 0.0) + seconds
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """``{stage: {"count": calls, "total_s": seconds, "mean_ms": milliseconds per call}}``."""
+        with self._lock:
+            return {
+                stage: {
+                    "count": self._count[stage],
+                    "total_s": round(self._total[stage], 6),
+                    "mean_ms": round(1000 * self._total[stage] / self._count[stage], 3) if self._count[stage] else 0.0,
+                }
+                for stage in self._count
+            }
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a UI shows for one camera.
+
+    Attributes:
+        jpeg: the latest frame with zones and tracked boxes drawn, JPEG bytes; None before the
+            first frame and always under the ``minimal`` privacy profile (no images leave the worker).
+        zone_counts: people per zone in that frame.
+        frame_index: source frame number; -1 before the first frame.
+        captured_at: capture time (UTC) of that frame.
+        people: tracked people in the whole frame.
+    """
+
+    jpeg: bytes | None
+    zone_counts: dict[str, int]
+    frame_index: int
+    captured_at: datetime | None
+    people: int
+
+
+@dataclass
+class RunSummary:
+    frames: int = 0
+    detections_run: int = 0
+    events: int = 0
+    events_by_type: dict[str, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    outbox_depth: int = 0
+    dead_letters: int = 0
+    flushed: bool | None = None  # None: no flush attempted
+
+
+class EdgeWorker:
+    """Runs one camera of a store.
+
+    Args:
+        store: the validated store config.
+        camera_id: which camera of ``store.cameras``.
+        detector: a ready detector; default: ``create_detector(camera.detector)``.
+        tracker: object with ``update(detections, frame) -> Detections`` (tracker_id set);
+            default: :class:`edge.tracking.ByteTracker` from ``camera.tracker``.
+        outbox: default: ``Outbox(store.outbox.path)``.
+        publisher: default: an :class:`HttpPublisher` from ``store.central`` (needs the API key
+            variable) when ``publish`` is true.
+        publish: False runs without a publisher thread (events stay in the outbox).
+        origin: video time 0 for file sources (UTC); default: when the source opens.
+        source_sleep: the source's wait between reconnect attempts.
+        drain_timeout_s: when the run ends, publish for up to this long to empty the outbox.
+    """
+
+    def __init__(
+        self,
+        store: StoreConfig,
+        camera_id: str,
+        *,
+        detector: Detector | None = None,
+        tracker: Any | None = None,
+        outbox: Outbox | None = None,
+        publisher: HttpPublisher | None = None,
+        publish: bool = True,
+        origin: datetime | None = None,
+        source_sleep: Callable[[float], Any] | None = None,
+        drain_timeout_s: float = 5.0,
+    ) -> None:
+        self.store = store
+        self.camera_id = camera_id
+        self.camera: CameraConfig = store.camera(camera_id)
+        # Build the cheap, config-dependent parts first so a bad key or path fails before model loading.
+        self.outbox = outbox if outbox is not None else Outbox(store.outbox.path)
+        self.publisher = publisher if publisher is not None else (HttpPublisher.from_config(self.outbox, store.central) if publish else None)
+        self.analyzers: list[Analyzer] = build_analyzers(self.camera)
+        self.source = VideoSource(
+            self.camera.source,
+            loop=self.camera.loop,
+            fps_limit=self.camera.fps_limit,
+            backoff=Backoff(self.camera.reconnect.initial_delay_s, self.camera.reconnect.max_delay_s, self.camera.reconnect.max_retries),
+            name=camera_id,
+            origin=origin,
+            **({"sleep": source_sleep} if source_sleep is not None else {}),
+        )
+        if detector is None:
+            from edge.detectors import create_detector
+
+            detector = create_detector(self.camera.detector)
+        self.detector = detector
+        if tracker is None:
+            from edge.tracking import ByteTracker
+
+            tracker = ByteTracker(self.camera.tracker)
+        self.tracker = tracker
+        self.drain_timeout_s = drain_timeout_s
+        self.timings = StageTimings()
+        self._lock = threading.Lock()
+        self._last: tuple[Frame, Detections, dict[str, int]] | None = None
+        self._publisher_thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ running
+
+    def run(self, max_frames: int | None = None, stop_event: threading.Event | None = None, progress_every_s: float = 10.0) -> RunSummary:
+        """Process frames until the source ends, ``max_frames`` were processed or ``stop_event`` is set.
+
+        Raises:
+            SourceError: the camera stayed dead through its reconnect attempts.
+        """
+        stop = stop_event or threading.Event()
+        summary = RunSummary()
+        started = last_progress = time.monotonic()
+        publisher_stop = threading.Event()
+        self._start_publisher(publisher_stop)
+        tracks = Detections.empty().with_tracker_ids(np.zeros(0, np.int64))
+        try:
+            for frame in self._timed_frames(stop, max_frames):
+                if summary.frames % self.camera.detect_every == 0:
+                    t0 = time.perf_counter()
+                    detections = self.detector.detect(frame.image)
+                    t1 = time.perf_counter()
+                    tracks = self.tracker.update(detections, frame.image)
+                    t2 = time.perf_counter()
+                    self.timings.add("detect", t1 - t0)
+                    self.timings.add("track", t2 - t1)
+                    summary.detections_run += 1
+                summary.frames += 1
+                self._analyze(frame, tracks, summary)
+                if time.monotonic() - last_progress >= progress_every_s:
+                    last_progress = time.monotonic()
+                    log.info(
+                        "camera %r: %d frames (%.1f fps), %d events, outbox %d",
+                        self.camera_id, summary.frames, summary.frames / max(1e-9, last_progress - started),
+                        summary.events, self.outbox.depth(),
+                    )
+        finally:
+            publisher_stop.set()
+            self._stop_publisher()
+            if self.publisher is not None and self.drain_timeout_s > 0 and self.outbox.depth() > 0:
+                summary.flushed = self.publisher.flush(self.drain_timeout_s)
+            summary.elapsed_s = time.monotonic() - started
+            summary.outbox_depth = self.outbox.depth()
+            summary.dead_letters = self.outbox.dead_letter_depth()
+        return summary
+
+    def _timed_frames(self, stop: threading.Event, max_frames: int | None) -> Iterator[Frame]:
+        frames = self.source.frames(stop, max_frames)
+        while True:
+            t0 = time.perf_counter()
+            frame = next(frames, None)
+            if frame is None:
+                return
+            self.timings.add("decode", time.perf_counter() - t0)
+            yield frame
+
+    def _analyze(self, frame: Frame, tracks: Detections, summary: RunSummary) -> None:
+        height, width = frame.image.shape[:2]
+        ctx = FrameContext(
+            store_id=self.store.store_id,
+            camera_id=self.camera_id,
+            at=frame.captured_at,
+            frame_size=(width, height),
+            frame=frame.image,
+            model_name=getattr(self.detector, "model_name", ""),
+            model_version=getattr(self.detector, "model_version", ""),
+        )
+        t0 = time.perf_counter()
+        events = [event for analyzer in self.analyzers for event in analyzer.update(tracks, ctx)]
+        counts = zone_counts(self.camera, tracks, (width, height))
+        t1 = time.perf_counter()
+        self.timings.add("analyze", t1 - t0)
+        if events:
+            self.outbox.append(events)  # durable before anyone tries to publish
+            self.timings.add("outbox", time.perf_counter() - t1)
+            if self.publisher is not None:
+                self.publisher.notify()
+            summary.events += len(events)
+            for event in events:
+                summary.events_by_type[event.type] = summary.events_by_type.get(event.type, 0) + 1
+        with self._lock:
+            self._last = (frame, tracks, counts)
+
+    def _start_publisher(self, stop: threading.Event) -> None:
+        if self.publisher is None:
+            return
+        self._publisher_thread = threading.Thread(
+            target=self.publisher.run, args=(stop,), name=f"publisher-{self.camera_id}", daemon=True
+        )
+        self._publisher_thread.start()
+
+    def _stop_publisher(self) -> None:
+        if self._publisher_thread is not None and self.publisher is not None:
+            self.publisher.notify()
+            self._publisher_thread.join(timeout=30)
+            self._publisher_thread = None
+
+    def close(self) -> None:
+        self.source.close()
+        if self.publisher is not None:
+            self.publisher.close()
+        self.outbox.close()
+
+    def __enter__(self) -> EdgeWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ for a UI
+
+    def snapshot(self, annotate: bool = True, quality: int = 80) -> Snapshot:
+        """The latest frame (JPEG, zones and tracks drawn) and zone counts; safe from any thread."""
+        with self._lock:
+            last = self._last
+        if last is None:
+            return Snapshot(None, dict.fromkeys(self.camera.zones, 0), -1, None, 0)
+        frame, tracks, counts = last
+        jpeg = None
+        if self.store.privacy_profile != "minimal":
+            image = draw(frame.image, self.camera, tracks, counts) if annotate else frame.image
+            ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+            jpeg = buf.tobytes() if ok else None
+        return Snapshot(jpeg, dict(counts), frame.index, frame.captured_at, len(tracks.people()))
+
+    def stage_timings(self) -> dict[str, dict[str, float]]:
+        """Per-stage ``count``/``total_s``/``mean_ms``; "publish" is per POST, from the publisher thread."""
+        timings = self.timings.summary()
+        if self.publisher is not None:
+            stats = self.publisher.stats
+            timings["publish"] = {
+                "count": stats.requests,
+                "total_s": round(stats.post_seconds, 6),
+                "mean_ms": round(1000 * stats.post_seconds / stats.requests, 3) if stats.requests else 0.0,
+            }
+        return timings
+
+
+def build_analyzers(camera: CameraConfig) -> list[Analyzer]:
+    """Analyzers of a camera, by config ``type``. Convention: ``cls(config, zones)``."""
+    import edge.analyzers.occupancy  # noqa: F401  (registers "occupancy"; new analyzers are listed here)
+
+    return [analyzer_class(cfg.type)(cfg, camera.zones) for cfg in camera.analyzers]
+
+
+def zone_counts(camera: CameraConfig, tracks: Detections, frame_size: tuple[int, int]) -> dict[str, int]:
+    """People per zone (bottom-centre anchor), for every zone of the camera."""
+    feet = anchor_points(tracks.people().xyxy, Anchor.BOTTOM_CENTER)
+    return {name: int(inside(feet, to_pixels(zone.polygon, frame_size)).sum()) for name, zone in camera.zones.items()}
+
+
+def draw(image: np.ndarray, camera: CameraConfig, tracks: Detections, counts: dict[str, int]) -> np.ndarray:
+    """A copy of the frame with zone outlines (red when over capacity), counts and tracked boxes."""
+    out = image.copy()
+    size = (image.shape[1], image.shape[0])
+    for name, zone in camera.zones.items():
+        poly = to_pixels(zone.polygon, size).round().astype(np.int32)
+        over = counts.get(name, 0) > zone.capacity
+        colour = (0, 0, 255) if over else (0, 200, 0)
+        cv2.polylines(out, [poly], isClosed=True, color=colour, thickness=2)
+        x, y = poly.min(axis=0)
+        cv2.putText(out, f"{name} {counts.get(name, 0)}/{zone.capacity}", (int(x) + 4, int(y) + 16),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+    people = tracks.people()
+    for k in range(len(people)):
+        x1, y1, x2, y2 = (int(v) for v in people.xyxy[k])
+        cv2.rectangle(out, (x1, y1), (x2, y2), (255, 200, 0), 1)
+        if people.tracker_id is not None:
+            cv2.putText(out, str(int(people.tracker_id[k])), (x1, max(10, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 200, 0), 1)
+    return out

@@ -1,0 +1,131 @@
+"""Durable outbox: order, exact acks, bookkeeping, dead letters, restarts and threads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from edge.outbox import Outbox, decode
+from edge.paths import PROJECT_ROOT
+from edge_builders import make_events
+
+
+@pytest.fixture
+def box(tmp_path):
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        yield outbox
+
+
+def ids(events) -> list[str]:
+    return [str(e.event_id) for e in events]
+
+
+def test_peek_returns_oldest_first_and_leaves_events_queued(box):
+    events = make_events(5)
+    box.append(events[:2])
+    box.append(events[2:])
+    assert [i.event_id for i in box.peek(3)] == ids(events[:3])
+    assert box.depth() == 5
+    assert decode(box.peek(1)[0]) == events[0]  # the exact event comes back
+
+
+def test_append_is_idempotent_by_event_id(box):
+    events = make_events(3)
+    assert box.append(events) == 3
+    assert box.append(events[1:]) == 0
+    assert box.depth() == 3
+
+
+def test_ack_deletes_exactly_the_acknowledged_ids(box):
+    events = make_events(4)
+    box.append(events)
+    assert box.ack([ids(events)[1], ids(events)[3], "00000000-0000-0000-0000-000000000000"]) == 2
+    assert [i.event_id for i in box.peek(10)] == [ids(events)[0], ids(events)[2]]
+
+
+def test_failures_are_counted_with_the_last_error(box):
+    events = make_events(2)
+    box.append(events)
+    box.record_failure(ids(events)[:1], "ConnectError: refused")
+    box.record_failure(ids(events)[:1], "HTTP 503")
+    first, second = box.peek(2)
+    assert (first.attempts, first.last_error) == (2, "HTTP 503")
+    assert (second.attempts, second.last_error) == (0, None)
+
+
+def test_dead_letter_moves_one_event_with_its_reason_and_can_be_requeued(box):
+    events = make_events(3)
+    box.append(events)
+    assert box.dead_letter(ids(events)[1], "HTTP 422: bad use_case", 422)
+    assert [i.event_id for i in box.peek(10)] == [ids(events)[0], ids(events)[2]]
+    [dead] = box.dead_letters()
+    assert (dead.event_id, dead.reason, dead.status_code, dead.attempts) == (ids(events)[1], "HTTP 422: bad use_case", 422, 1)
+    assert json.loads(dead.body)["event_id"] == ids(events)[1]
+    assert box.requeue_dead_letters() == 1
+    assert (box.depth(), box.dead_letter_depth()) == (3, 0)
+
+
+def test_events_survive_close_and_reopen(tmp_path):
+    path = tmp_path / "outbox.sqlite"
+    events = make_events(3)
+    with Outbox(path) as box:
+        box.append(events)
+        box.ack(ids(events)[:1])
+    with Outbox(path) as reopened:
+        assert [i.event_id for i in reopened.peek(10)] == ids(events)[1:]
+
+
+def test_events_survive_a_process_that_dies_without_closing(tmp_path):
+    path = tmp_path / "outbox.sqlite"
+    script = f"""
+import os
+from edge.outbox import Outbox
+from services.contract import Event
+from datetime import datetime, timezone
+box = Outbox({str(path)!r})
+for k in range(3):
+    e = Event(type="zone.occupancy", use_case="F", store_id="s", camera_id="c",
+              occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc), payload={{"k": k}})
+    box.append([e])
+    print(e.event_id, flush=True)
+os._exit(9)  # no close, no cleanup: a crash
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
+    assert run.returncode == 9, run.stderr
+    written = run.stdout.split()
+    with Outbox(path) as box:
+        assert [i.event_id for i in box.peek(10)] == written
+
+
+def test_one_thread_appends_while_another_publishes(box):
+    events = make_events(400)
+    acked: list[str] = []
+    done = threading.Event()
+
+    def writer() -> None:
+        for k in range(0, len(events), 7):
+            box.append(events[k:k + 7])
+        done.set()
+
+    def reader() -> None:
+        while not (done.is_set() and box.depth() == 0):
+            batch = [i.event_id for i in box.peek(25)]
+            box.ack(batch)
+            acked.extend(batch)
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(acked) == sorted(ids(events)) and len(acked) == len(events)
+    assert box.depth() == 0
+
+
+def test_wal_and_full_sync_are_on(box):
+    assert box._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert box._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
