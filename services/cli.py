@@ -38,5 +38,8 @@ def schema_export(
 
 
 # Sub-apps, one line each (keep this block additive).
-from services.central.cli import central_app; app.add_typer(central_app)  # noqa: E402,E702
+from edge.models_cli import models_app; app.add_typer(models_app, name="models")  # noqa: E402,E702
+from edge.eval.cli import eval_app; app.add_typer(eval_app, name="eval")  # noqa: E402,E702
 from edge.cli import config_app, edge_app; app.add_typer(config_app, name="config"); app.add_typer(edge_app, name="edge")  # noqa: E402,E702
+from services.central.cli import central_app; app.add_typer(central_app)  # noqa: E402,E702
+from services.demo import demo; app.command("demo")(demo)  # noqa: E402,E702

@@ -1,0 +1,209 @@
+"""``anshin demo``: the embedded default in one process.
+
+Central (FastAPI on SQLite, served by uvicorn in a thread) and one edge worker per camera of the
+demo store (real detector on real video), talking over HTTP exactly as a deployment does: the
+worker writes events to its durable outbox and its publisher posts them with a store-bound API
+key. This module is a composition root like ``services.cli``: it wires edge and central together
+but neither of them imports the other.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from edge.paths import PROJECT_ROOT
+
+log = logging.getLogger("anshin.demo")
+
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "demo-store.yaml"
+DEMO_KEY_ENV = "ANSHIN_DEMO_EDGE_KEY"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class CentralServer:
+    """Central's app under uvicorn in a background thread; ``stop()`` shuts it down cleanly."""
+
+    def __init__(self, app, host: str, port: int) -> None:  # noqa: ANN001 - FastAPI app
+        import uvicorn
+
+        self.url = f"http://{host}:{port}"
+        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+        self._thread = threading.Thread(target=self._server.run, name="central", daemon=True)
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"central did not start on {self.url} (is the port taken?)")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+@dataclass
+class DemoResult:
+    store_id: str
+    central_url: str
+    database_url: str
+    frames: int
+    events_produced: int
+    events_by_type: dict[str, int]
+    events_in_central: int
+    outbox_depth: int
+    dead_letters: int
+    elapsed_s: float
+
+
+def _edge_key(app, store_id: str) -> str:  # noqa: ANN001
+    """A fresh store-bound ingest key for this demo run (only its hash is stored)."""
+    from services.central.auth import create_key
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    with app.state.db.unit_of_work() as session:
+        return create_key(session, f"demo-edge-{store_id}-{stamp}", ["events:write"], store_id, actor="demo").secret
+
+
+def _count_events(app, store_id: str) -> int:  # noqa: ANN001
+    from sqlalchemy import func, select
+
+    from services.central.db.tables import EventRow
+
+    with app.state.db.read_session() as session:
+        return int(session.scalar(select(func.count()).select_from(EventRow).where(EventRow.store_id == store_id)) or 0)
+
+
+def run_demo(
+    config_path: Path = DEFAULT_CONFIG,
+    *,
+    data_dir: Path = Path("var"),
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    headless: bool = False,
+    max_frames: int | None = None,
+    stop_event: threading.Event | None = None,
+) -> DemoResult:
+    """Start central and the demo store's edge workers; return when they are done.
+
+    Headless runs process ``max_frames`` frames per camera, flush the outbox and stop. Otherwise
+    the workers run until ``stop_event`` is set (Ctrl-C in the CLI).
+    """
+    from edge.config import load_store_config
+    from edge.worker import EdgeWorker
+    from services.central.api.app import create_app
+    from services.central.settings import Settings
+
+    store = load_store_config(config_path)  # every problem listed before anything starts
+    settings = Settings(data_dir=data_dir, host=host, port=port)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings)
+    server = CentralServer(app, host, port)
+    server.start()
+    log.info("central listening on %s (database %s)", server.url, settings.database_url)
+
+    os.environ[DEMO_KEY_ENV] = _edge_key(app, store.store_id)
+    central = store.central.model_copy(update={"url": server.url, "api_key_env": DEMO_KEY_ENV})
+    # The demo keeps all its state in one folder, so `--data-dir` fully separates runs.
+    outbox = store.outbox.model_copy(update={"path": data_dir.resolve() / f"{store.store_id}-outbox.sqlite"})
+    store = store.model_copy(update={"central": central, "outbox": outbox})
+
+    stop = stop_event or threading.Event()
+    summaries = {}
+    errors: list[BaseException] = []
+    started = time.monotonic()
+
+    def run_camera(camera_id: str) -> None:
+        try:
+            with EdgeWorker(store, camera_id) as worker:
+                app.state.edge_workers = {**getattr(app.state, "edge_workers", {}), camera_id: worker}
+                summaries[camera_id] = worker.run(max_frames=max_frames, stop_event=stop)
+        except BaseException as e:  # reported by the caller; a dead camera must not hang the demo
+            errors.append(e)
+            stop.set()
+
+    threads = [threading.Thread(target=run_camera, args=(cid,), name=f"edge-{cid}") for cid in store.cameras]
+    for t in threads:
+        t.start()
+    try:
+        if not headless:
+            typer.echo(f"Anshin demo: open {server.url}  (Ctrl-C to stop)")
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(timeout=0.5)
+    except KeyboardInterrupt:
+        typer.echo("stopping: finishing the current frame and flushing the outbox ...", err=True)
+        stop.set()
+        for t in threads:
+            t.join()
+    finally:
+        in_central = _count_events(app, store.store_id)
+        server.stop()
+    if errors:
+        raise errors[0]
+    by_type: dict[str, int] = {}
+    for s in summaries.values():
+        for k, v in s.events_by_type.items():
+            by_type[k] = by_type.get(k, 0) + v
+    return DemoResult(
+        store_id=store.store_id,
+        central_url=server.url,
+        database_url=settings.database_url,
+        frames=sum(s.frames for s in summaries.values()),
+        events_produced=sum(s.events for s in summaries.values()),
+        events_by_type=by_type,
+        events_in_central=in_central,
+        outbox_depth=sum(s.outbox_depth for s in summaries.values()),
+        dead_letters=sum(s.dead_letters for s in summaries.values()),
+        elapsed_s=round(time.monotonic() - started, 2),
+    )
+
+
+def demo(
+    config: Annotated[Path, typer.Option("--config", help="store config to run")] = DEFAULT_CONFIG,
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="folder for the central SQLite database")] = Path("var"),
+    host: Annotated[str, typer.Option(help="address central listens on")] = "127.0.0.1",
+    port: Annotated[Optional[int], typer.Option(help="port; default 8000, or a free one when --headless")] = None,  # noqa: UP045
+    headless: Annotated[bool, typer.Option("--headless", help="no page: process frames, flush, print a JSON summary, exit")] = False,
+    max_frames: Annotated[Optional[int], typer.Option("--max-frames", min=1, help="frames per camera (headless default 300)")] = None,  # noqa: UP045
+) -> None:
+    """Run central and the demo store's edge worker on real video (SQLite, HTTP, one process)."""
+    from edge.config import ConfigError
+    from edge.sources import SourceError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "alembic"):  # one line per request or migration step drowns the progress lines
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    if headless and max_frames is None:
+        max_frames = 300
+    if port is None:
+        port = free_port(host) if headless else 8000
+    try:
+        result = run_demo(config, data_dir=data_dir, host=host, port=port, headless=headless, max_frames=max_frames)
+    except (ConfigError, SourceError, FileNotFoundError) as e:
+        typer.echo(f"anshin demo: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(asdict(result), indent=2))
+    if result.outbox_depth or result.dead_letters:
+        typer.echo(
+            f"anshin demo: {result.outbox_depth} events still in the outbox, {result.dead_letters} dead-lettered",
+            err=True,
+        )
+        raise typer.Exit(1)
