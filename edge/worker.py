@@ -130,27 +130,43 @@ class EdgeWorker:
         self.camera_id = camera_id
         self.camera: CameraConfig = store.camera(camera_id)
         # Build the cheap, config-dependent parts first so a bad key or path fails before model loading.
-        self.outbox = outbox if outbox is not None else Outbox(store.outbox.path)
-        self.publisher = publisher if publisher is not None else (HttpPublisher.from_config(self.outbox, store.central) if publish else None)
-        self.analyzers: list[Analyzer] = build_analyzers(self.camera)
-        self.source = VideoSource(
-            self.camera.source,
-            loop=self.camera.loop,
-            fps_limit=self.camera.fps_limit,
-            backoff=Backoff(self.camera.reconnect.initial_delay_s, self.camera.reconnect.max_delay_s, self.camera.reconnect.max_retries),
-            name=camera_id,
-            origin=origin,
-            **({"sleep": source_sleep} if source_sleep is not None else {}),
-        )
-        if detector is None:
-            from edge.detectors import create_detector
+        self._owned: list[Any] = []  # what this worker opened, and so closes
+        if outbox is None:
+            outbox = Outbox(store.outbox.path)
+            self._owned.append(outbox)
+        self.outbox = outbox
+        if publisher is None and publish:
+            try:
+                publisher = HttpPublisher.from_config(self.outbox, store.central)
+            except BaseException:
+                self.close()
+                raise
+            self._owned.insert(0, publisher)
+        self.publisher = publisher
+        self.source: VideoSource | None = None
+        try:
+            self.analyzers: list[Analyzer] = build_analyzers(self.camera)
+            self.source = VideoSource(
+                self.camera.source,
+                loop=self.camera.loop,
+                fps_limit=self.camera.fps_limit,
+                backoff=Backoff(self.camera.reconnect.initial_delay_s, self.camera.reconnect.max_delay_s, self.camera.reconnect.max_retries),
+                name=camera_id,
+                origin=origin,
+                **({"sleep": source_sleep} if source_sleep is not None else {}),
+            )
+            if detector is None:
+                from edge.detectors import create_detector
 
-            detector = create_detector(self.camera.detector)
-        self.detector = detector
-        if tracker is None:
-            from edge.tracking import ByteTracker
+                detector = create_detector(self.camera.detector)
+            if tracker is None:
+                from edge.tracking import ByteTracker
 
-            tracker = ByteTracker(self.camera.tracker)
+                tracker = ByteTracker(self.camera.tracker)
+        except BaseException:
+            self.close()  # a half-built worker must not leave the outbox or a client open
+            raise
+        self.detector: Detector = detector
         self.tracker = tracker
         self.drain_timeout_s = drain_timeout_s
         self.timings = StageTimings()
@@ -203,6 +219,7 @@ class EdgeWorker:
         return summary
 
     def _timed_frames(self, stop: threading.Event, max_frames: int | None) -> Iterator[Frame]:
+        assert self.source is not None
         frames = self.source.frames(stop, max_frames)
         while True:
             t0 = time.perf_counter()
@@ -254,10 +271,11 @@ class EdgeWorker:
             self._publisher_thread = None
 
     def close(self) -> None:
-        self.source.close()
-        if self.publisher is not None:
-            self.publisher.close()
-        self.outbox.close()
+        """Release the source and whatever this worker opened itself (an injected outbox stays open)."""
+        if getattr(self, "source", None) is not None:
+            self.source.close()
+        while self._owned:
+            self._owned.pop(0).close()
 
     def __enter__(self) -> EdgeWorker:
         return self
