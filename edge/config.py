@@ -258,14 +258,22 @@ def _short_repr(value: Any, limit: int = 80) -> str:
 Check = Callable[[StoreConfig], Iterator[ConfigProblem]]
 
 
-def _analyzer_zone_names(camera: CameraConfig, analyzer: OccupancyAnalyzerConfig) -> list[str]:
-    return list(camera.zones) if analyzer.zones is None else list(analyzer.zones)
+def _analyzer_zone_names(camera: CameraConfig, analyzer: Any) -> list[str]:
+    zones = getattr(analyzer, "zones", None)
+    return list(camera.zones) if zones is None else list(zones)
+
+
+def _uses_zones(analyzer: Any) -> bool:
+    """Analyzers that work on zones declare a ``zones`` field (None = every zone of the camera)."""
+    return "zones" in type(analyzer).model_fields
 
 
 def check_analyzer_zone_refs(store: StoreConfig) -> Iterator[ConfigProblem]:
-    """Every zone an analyzer names is defined on its camera, and an analyzer has a zone to watch."""
+    """Every zone an analyzer names is defined on its camera, and a zone analyzer has a zone to watch."""
     for cam_id, cam in store.cameras.items():
         for i, analyzer in enumerate(cam.analyzers):
+            if not _uses_zones(analyzer):
+                continue
             loc = ("cameras", cam_id, "analyzers", i)
             if analyzer.zones is None and not cam.zones:
                 yield ConfigProblem((*loc, "type"), f"analyzer {analyzer.type!r} needs zones, but camera {cam_id!r} defines none")
@@ -284,6 +292,8 @@ def check_hysteresis_fits_capacity(store: StoreConfig) -> Iterator[ConfigProblem
     """An alert re-arms at count <= capacity - hysteresis; that must be reachable (>= 0)."""
     for cam_id, cam in store.cameras.items():
         for i, analyzer in enumerate(cam.analyzers):
+            if not isinstance(analyzer, OccupancyAnalyzerConfig):
+                continue
             for name in _analyzer_zone_names(cam, analyzer):
                 zone = cam.zones.get(name)
                 if zone is not None and analyzer.hysteresis > zone.capacity:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import textwrap
+import typing
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from edge.config import ConfigError, MissingApiKeyError, StoreConfig, load_store_config
+from edge.config import AnalyzerConfig, ConfigError, MissingApiKeyError, StoreConfig, load_store_config
 from edge.paths import PROJECT_ROOT
 
 DEMO = PROJECT_ROOT / "config" / "demo-store.yaml"
+# Every registered analyzer config type, in union order, as the error message quotes them.
+_ANALYZERS = typing.get_args(AnalyzerConfig)[0]  # Union[...] (or the single class while there is only one)
+ANALYZER_TYPES = ", ".join(
+    repr(typing.get_args(m.model_fields["type"].annotation)[0]) for m in (typing.get_args(_ANALYZERS) or (_ANALYZERS,))
+)
 
 MINIMAL = """\
 store_id: s1
@@ -76,7 +82,7 @@ def test_demo_store_config_is_valid_and_resolves_the_video_next_to_the_project()
                  "line 11 cameras.door.analyzers[0].min_frame: unknown field; did you mean 'min_frames'? allowed: type, zones, interval_s, hysteresis, min_frames",
                  id="misspelt analyzer option"),
     pytest.param("      - type: occupancy", "      - type: crowding",
-                 "line 10 cameras.door.analyzers[0].type: unknown type; expected one of: 'occupancy' (got 'crowding')",
+                 "line 10 cameras.door.analyzers[0].type: unknown type; expected one of: {analyzer_types} (got 'crowding')",
                  id="unknown analyzer type"),
     pytest.param("      - type: occupancy", "      - type: occupancy\n        zones: [queu]",
                  "line 11 cameras.door.analyzers[0].zones[0]: unknown zone; camera 'door' defines ['queue']; did you mean 'queue'? (got 'queu')",
@@ -117,7 +123,7 @@ def test_each_problem_names_line_path_and_value(tmp_path, pets_video, old, new, 
 
     assert old in MINIMAL, "the table row must change something"
     path = write(tmp_path, MINIMAL.replace(old, new), pets_video)
-    assert problems(path) == [expected.format(tmp=tmp_path, models=models_dir())]
+    assert problems(path) == [expected.format(tmp=tmp_path, models=models_dir(), analyzer_types=ANALYZER_TYPES)]
 
 
 def test_every_problem_is_listed_in_one_pass(tmp_path, pets_video):
