@@ -148,19 +148,34 @@ def test_cli_edge_run_refuses_to_start_without_the_api_key(monkeypatch):
     from services.cli import app
 
     monkeypatch.delenv("ANSHIN_EDGE_KEY", raising=False)
-    result = CliRunner().invoke(app, ["edge", "run", "--config", str(DEMO), "--max-frames", "1"])
+    result = CliRunner().invoke(app, ["edge", "run", "--config", str(DEMO), "--camera", CAMERA, "--max-frames", "1"])
     assert result.exit_code == 2
     assert "ANSHIN_EDGE_KEY" in result.output and "not set" in result.output
+
+
+CLI_STORE = """\
+store_id: cli-store
+outbox: {{path: outbox.sqlite}}
+cameras:
+  aisle:
+    source: {video}
+    tracker: {{frame_rate: 10}}
+    zones:
+      left: {{polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]], capacity: 2}}
+      right: {{polygon: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]], capacity: 2}}
+    analyzers:
+      - type: occupancy
+"""
 
 
 def test_cli_edge_run_processes_frames_and_prints_a_summary(tmp_path, pets_video):
     from services.cli import app
 
     config = tmp_path / "store.yaml"
-    config.write_text(DEMO.read_text().replace("../../shared/data/media/pets2009_vtest_480x360.mp4", str(pets_video))
-                      .replace("../var/demo-store-outbox.sqlite", "outbox.sqlite"))
+    config.write_text(CLI_STORE.format(video=pets_video))
     result = CliRunner().invoke(app, ["edge", "run", "--config", str(config), "--max-frames", "5", "--no-publish"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index("{"):])
-    assert summary["frames"] == 5 and summary["events"]["zone.occupancy"] == 3 and summary["outbox_depth"] == 3
+    assert summary["frames"] == 5 and summary["events"]["zone.occupancy"] == 2 and summary["outbox_depth"] >= 2
     assert set(summary["stage_mean_ms"]) == {"decode", "detect", "track", "analyze", "outbox", "publish"}
+    assert (tmp_path / "outbox.sqlite").is_file()  # relative to the YAML file
