@@ -58,7 +58,7 @@ class FileRef(_Strict):
 class ModelEntry(FileRef):
     """One loadable model: its main file plus any companion files, with provenance and I/O facts."""
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="registry key, the main file's stem")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="registry key, usually the main file's stem")
     version: str = Field(pattern=r"^[0-9a-f]{12}$", description="first 12 hex digits of sha256")
     source: str = Field(min_length=10, description="exact public source: repository @ commit : path, or PyPI pin : path")
     license: str = Field(min_length=2)
@@ -87,6 +87,7 @@ class ModelEntry(FileRef):
 
 class Manifest(_Strict):
     schema_version: int = Field(ge=1, le=1)
+    class_lists: dict[str, list[str]] = Field(default={}, description="shared class lists, referenced by YAML anchors")
     models: list[ModelEntry] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -95,7 +96,11 @@ class Manifest(_Strict):
                              ("file", [f.file for m in self.models for f in m.files])):
             dupes = sorted({v for v in values if values.count(v) > 1})
             if dupes:
-                raise ValueError(f"models/manifest.yaml: duplicate model {what}(s): {dupes}")
+                raise ValueError(f"duplicate model {what}(s): {dupes}")
+        names = {m.name for m in self.models}
+        for model in self.models:
+            if model.derived_from is not None and model.derived_from not in names:
+                raise ValueError(f"model {model.name!r}: derived_from {model.derived_from!r} is not in the manifest")
         return self
 
     def get(self, name: str) -> ModelEntry:
@@ -120,10 +125,14 @@ def load_manifest(path: str | Path = MANIFEST_PATH) -> Manifest:
     except yaml.YAMLError as exc:
         raise ManifestError(f"model manifest {path}: not valid YAML: {exc}") from exc
     try:
-        return Manifest.model_validate(raw)
+        manifest = Manifest.model_validate(raw)
     except ValidationError as exc:
         lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         raise ManifestError(f"model manifest {path}:\n  " + "\n  ".join(lines)) from exc
+    for model in manifest.models:
+        if model.card is not None and not (path.parent / model.card).is_file():
+            raise ManifestError(f"model manifest {path}: model {model.name!r} names card {model.card!r}, which does not exist")
+    return manifest
 
 
 class Status(StrEnum):

@@ -1,0 +1,1 @@
+"""Evaluation commands that regenerate the figures in the model cards (``anshin eval ...``)."""
