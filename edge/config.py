@@ -41,6 +41,7 @@ from pydantic import (
     field_validator,
 )
 
+from edge.analyzers.entrance_config import EntranceAnalyzerConfig
 from edge.detectors.config import DetectorConfig, OnnxDetectorConfig
 from edge.geometry import polygon_area
 from edge.tracking import TrackerConfig
@@ -142,8 +143,8 @@ class OccupancyAnalyzerConfig(Strict):
     min_frames: int = Field(default=3, ge=1, le=10_000, description="consecutive frames over capacity before alerting")
 
 
-# One member today; each new analyzer adds its config class here (discriminated by ``type``).
-AnalyzerConfig = Annotated[Union[OccupancyAnalyzerConfig], Field(discriminator="type")]  # noqa: UP007
+# Each analyzer adds its config class here (discriminated by ``type``).
+AnalyzerConfig = Annotated[Union[OccupancyAnalyzerConfig, EntranceAnalyzerConfig], Field(discriminator="type")]  # noqa: UP007
 
 
 class CameraConfig(Strict):

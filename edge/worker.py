@@ -239,6 +239,7 @@ class EdgeWorker:
             frame=frame.image,
             model_name=getattr(self.detector, "model_name", ""),
             model_version=getattr(self.detector, "model_version", ""),
+            privacy_profile=self.store.privacy_profile,
         )
         t0 = time.perf_counter()
         events = [event for analyzer in self.analyzers for event in analyzer.update(tracks, ctx)]
@@ -315,6 +316,7 @@ class EdgeWorker:
 def build_analyzers(camera: CameraConfig) -> list[Analyzer]:
     """Analyzers of a camera, by config ``type``. Convention: ``cls(config, zones)``."""
     import edge.analyzers.occupancy  # noqa: F401  (registers "occupancy"; new analyzers are listed here)
+    import edge.analyzers.entrance  # noqa: F401  (registers "entrance", use case A)
 
     return [analyzer_class(cfg.type)(cfg, camera.zones) for cfg in camera.analyzers]
 

@@ -28,6 +28,7 @@ class FrameContext:
     frame: np.ndarray | None = None  # BGR pixels, for analyzers that keep evidence
     model_name: str = ""
     model_version: str = ""
+    privacy_profile: str = "minimal"  # the store's profile: decides what evidence an analyzer may keep
 
 
 class Analyzer(Protocol):

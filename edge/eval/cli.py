@@ -101,3 +101,9 @@ def count_command(
         typer.echo(json.dumps(result))
     else:
         typer.echo(json.dumps(result, indent=2))
+
+
+# Use case A: mask classification (edge/eval/mask.py).
+from edge.eval.mask import mask_command  # noqa: E402
+
+eval_app.command("mask")(mask_command)
