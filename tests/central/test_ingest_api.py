@@ -15,6 +15,7 @@ from sqlalchemy import select
 from services.central import audit
 from services.central.db.session import Database
 from services.central.db.tables import AuditEntry
+from services.central.settings import Settings
 from services.contract import MAX_BATCH
 
 from .builders import STORE, count_rows, crowding_alert, fever_alert, occupancy, wire
@@ -241,3 +242,37 @@ def test_concurrent_redeliveries_store_each_event_once(client: TestClient, db: D
         result = audit.verify(session)
     assert result.ok, result
     assert result.checked == 1 + 1 + senders  # policy, key, one entry per batch
+
+
+def test_largest_allowed_batch_is_stored(client: TestClient, db: Database, edge: dict[str, str]) -> None:
+    batch = [occupancy(zone=f"z{i % 7}", count=i % 11) for i in range(MAX_BATCH)]
+    r = client.post(URL, json=wire(*batch), headers=edge)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["stored"]) == MAX_BATCH
+    assert count_rows(db, "events") == MAX_BATCH
+
+
+def test_busy_database_answers_503_and_stores_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SQLite: another process holds the write lock longer than the busy timeout."""
+    import sqlite3
+
+    from services.central.api.app import create_app
+    from services.central.auth import create_key
+
+    app = create_app(Settings(data_dir=tmp_path, sqlite_busy_timeout_ms=200))
+    db = app.state.db
+    with db.unit_of_work() as session:
+        headers = {"Authorization": f"Bearer {create_key(session, 'edge', ['events:write']).secret}"}
+    blocker = sqlite3.connect(str(tmp_path / "central.db"), isolation_level=None)
+    try:
+        with TestClient(app) as client:
+            blocker.execute("BEGIN IMMEDIATE")
+            r = client.post(URL, json=wire(occupancy()), headers=headers)
+            assert r.status_code == 503 and r.headers["retry-after"] == "5"
+            assert "nothing was stored" in r.json()["detail"]
+            blocker.execute("ROLLBACK")
+            assert count_rows(db, "events") == 0
+            assert client.post(URL, json=wire(occupancy()), headers=headers).status_code == 200
+    finally:
+        blocker.close()
+        db.dispose()

@@ -197,3 +197,31 @@ def test_claims_and_decisions_are_audited_without_free_text(
     assert decision["decision"] == "dismiss" and len(decision["reason_sha256"]) == 64
     text = json.dumps([e.details for e in entries])
     assert "Tanaka" not in text and "090" not in text
+
+
+def test_two_reviewers_claiming_at_once_get_one_claim(
+    client: TestClient, db: Database, edge: dict[str, str], staff: dict[str, dict[str, str]]
+) -> None:
+    import threading
+
+    items = _ingest(client, edge, *[crowding_alert() for _ in range(4)])
+    barrier = threading.Barrier(2)
+    codes: dict[str, list[int]] = {"alice": [], "bob": []}
+
+    def grab(who: str) -> None:
+        barrier.wait(timeout=10)
+        for item in items:
+            codes[who].append(_act(client, staff[who], item, "claim").status_code)
+
+    threads = [threading.Thread(target=grab, args=(w,)) for w in codes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    # every item claimed by exactly one of them; the other got 409
+    for i in range(len(items)):
+        assert sorted((codes["alice"][i], codes["bob"][i])) == [200, 409]
+    holders = [client.get(f"{Q}/{i}", headers=staff["alice"]).json()["claimed_by"] for i in items]
+    assert all(h in ("alice", "bob") for h in holders)
+    with db.read_session() as session:
+        assert audit.verify(session).ok

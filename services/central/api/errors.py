@@ -7,15 +7,23 @@ Input values are not echoed back: they may be large or hold personal data.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from services.central.review.machine import ReviewConflict
 from services.central.review.service import ReviewInputError, ReviewNotFound
+
+
+log = logging.getLogger(__name__)
+
+#: Seconds a client should wait before retrying when the database is unreachable or busy.
+RETRY_AFTER_S = 5
 
 
 def field_error(loc: Sequence[str | int], msg: str, type_: str) -> dict[str, Any]:
@@ -51,3 +59,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReviewInputError)
     async def _bad_input(_: Request, exc: ReviewInputError) -> JSONResponse:
         return unprocessable([field_error(["body", exc.field], str(exc), "value_error")])
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        # Connection lost, database restarting, lock wait timed out: transient, so 503 and a
+        # hint to retry (the edge publisher keeps the events in its outbox meanwhile).
+        log.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse(
+            {"detail": "database unavailable; nothing was stored, retry later"},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
