@@ -80,3 +80,49 @@ def test_settings_from_environment(monkeypatch, tmp_path) -> None:  # type: igno
     assert s.requires_two_reviewers("entrance.fever_suspected") and not s.requires_two_reviewers("behaviour.suspicious")
     assert s.review_deadline_s("zone.over_capacity") == 120 and s.review_deadline_s("other.type") == 900
     assert s.max_body_bytes == 4096
+
+
+def test_replicas_starting_together_migrate_one_fresh_database(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Three processes run `upgrade head` on the same empty database at once."""
+    import secrets
+    import subprocess
+    import sys
+
+    import psycopg
+
+    from .conftest import PG_ADMIN
+
+    url, admin, name = "", None, f"anshin_test_mig_{secrets.token_hex(4)}"
+    if backend == "postgresql":
+        admin = psycopg.connect(PG_ADMIN, autocommit=True)
+        admin.execute(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    settings = Settings(data_dir=tmp_path / "fresh", database_url=url)
+    replica = (  # import everything first, then start together
+        "import sys, time\n"
+        "import alembic.command, alembic.runtime.migration, alembic.ddl.postgresql, alembic.ddl.sqlite\n"
+        "from services.central.db.migrate import upgrade\n"
+        "from services.central.db.session import Database\n"
+        "from services.central.settings import Settings\n"
+        "from services.central.db.tables import Base\n"
+        "db = Database.from_settings(Settings(database_url=sys.argv[2]))\n"
+        "db.engine.connect().close()\n"
+        "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\n"
+        "upgrade(db.engine)\n"
+    )
+    start_at = __import__("time").time() + 3.0
+    try:
+        procs = [
+            subprocess.Popen([sys.executable, "-c", replica, str(start_at), settings.database_url],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for _ in range(3)
+        ]
+        outputs = [p.communicate(timeout=120)[0] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], outputs
+        db = Database.from_settings(settings)
+        assert current_revision(db.engine) == head_revision()
+        db.dispose()
+    finally:
+        if admin is not None:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -10,8 +11,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from services.central.db.session import IMMEDIATE
+
 #: Shipped as package data next to this package (see pyproject [tool.setuptools.package-data]).
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+
+# Alembic keeps its migration context in module globals: one upgrade per process at a time.
+# Between processes, SQLite's write lock (below) or PostgreSQL's advisory lock (env.py) orders them.
+_IN_PROCESS = threading.Lock()
 
 
 def alembic_config() -> Config:
@@ -23,9 +30,13 @@ def alembic_config() -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database behind ``engine`` to ``revision`` (idempotent)."""
     cfg = alembic_config()
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    with _IN_PROCESS, engine.connect() as connection:
+        # SQLite: take the write lock first, so processes starting together migrate one after
+        # the other instead of failing (PostgreSQL: env.py takes an advisory lock).
+        connection.execution_options(**{IMMEDIATE: True})
+        with connection.begin():
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
 
 
 def current_revision(engine: Engine) -> str | None:

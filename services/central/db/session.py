@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.central.settings import Settings
 
 #: Execution option that makes the next SQLite transaction ``BEGIN IMMEDIATE``.
-_IMMEDIATE = "anshin_sqlite_immediate"
+IMMEDIATE = "anshin_sqlite_immediate"
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -76,7 +76,7 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
@@ -109,7 +109,7 @@ class Database:
         """
         session = self.sessions()
         if self.dialect == "sqlite":
-            session.connection(execution_options={_IMMEDIATE: True})
+            session.connection(execution_options={IMMEDIATE: True})
         return session
 
     @contextmanager
