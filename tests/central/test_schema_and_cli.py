@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -82,6 +83,7 @@ def test_settings_from_environment(monkeypatch, tmp_path) -> None:  # type: igno
     assert s.max_body_bytes == 4096
 
 
+@pytest.mark.slow
 def test_replicas_starting_together_migrate_one_fresh_database(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Three processes run `upgrade head` on the same empty database at once."""
     import secrets

@@ -61,7 +61,9 @@ def _store(db: Database, settings: Settings, principal: Principal, events: list[
     responses={400: {"description": "not JSON"}, 403: {"description": "wrong store for a store-bound key"},
                413: {"description": "body over the limit"}, 422: {"description": "invalid event; loc names the field"}},
 )
-async def post_events(request: Request, principal: EventsWriter, db: DatabaseDep, settings: SettingsDep):  # type: ignore[no-untyped-def]
+async def post_events(
+    request: Request, principal: EventsWriter, db: DatabaseDep, settings: SettingsDep
+) -> IngestOut | JSONResponse:
     """Store one event or a batch, all or nothing; duplicates (by ``event_id``) are acknowledged.
 
     The sender deletes every id in ``stored`` and ``duplicates`` from its outbox.

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from services.central.api.schemas.common import In, Out
 from services.central.api.schemas.events import EventOut
 from services.central.review.machine import Decision, State
+from services.contract import Severity, UseCase
 
 
 class DecisionIn(In):
@@ -45,8 +46,8 @@ class ReviewItemOut(Out):
     type: str = Field(validation_alias="event_type")
     store_id: str
     camera_id: str
-    use_case: str
-    severity: str
+    use_case: UseCase
+    severity: Severity
     deadline: datetime
     overdue: bool
     claimed_by: str | None
