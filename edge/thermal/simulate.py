@@ -16,7 +16,7 @@ The ground truth (each visitor's core temperature) is what the reading must reco
 
 >>> sim = ThermalSimulator(SimulatorConfig(seed=1), calibration=None)
 >>> f = sim.render([], at=0.0)
->>> f.size, 20 < float(np.median(f.celsius())) - sim.drift_c(0.0) < 24
+>>> f.size, bool(20 < float(np.median(f.celsius())) - sim.drift_c(0.0) < 24)
 ((160, 120), True)
 """
 

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.masks.logistic_head import fit_head
-from edge.masks.metrics import binary_figures
+from edge.masks.metrics import binary_figures, light_bucket, size_bucket, slice_recalls
 from edge.masks.training.dataset import duplicate_groups
 
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
@@ -84,6 +84,17 @@ def cross_validate(z: dict[str, np.ndarray], groups: np.ndarray, views: tuple[st
             "no_face_found": int((~z["face_found"].astype(bool)).sum()), "n": n, "p_mask": pred}
 
 
+def cv_slices(z: dict[str, np.ndarray], p_mask: np.ndarray) -> list[dict[str, object]]:
+    """Recall per slice (class, size, lighting, face found) of the cross-validated predictions."""
+    y = z["label"]
+    return slice_recalls(y, p_mask >= 0.5, {
+        "class": ["all"] * len(y),
+        "size": [size_bucket(int(w), int(h)) for w, h in z["size"]],
+        "lighting": [light_bucket(float(b)) for b in z["brightness"]],
+        "face_found": ["face" if f else "no_face" for f in z["face_found"]],
+    })
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Train the mask head with grouped cross-validation.")
     ap.add_argument("--features", type=Path, required=True, help=".npz from edge.masks.training.features")
@@ -111,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wrote {a.out} (C={c})", file=sys.stderr)
     if a.report:
         a.report.parent.mkdir(parents=True, exist_ok=True)
-        a.report.write_text(json.dumps({**cv, "c_final": c}, indent=2) + "\n")
+        a.report.write_text(json.dumps({**cv, "c_final": c, "slices": cv_slices(z, p_mask)}, indent=2) + "\n")
         np.save(a.report.with_suffix(".cv_p_mask.npy"), p_mask)
 
 

@@ -1,0 +1,1 @@
+"""Mask-wearing classification for the entrance (use case A): face crop in, P(mask) out."""
