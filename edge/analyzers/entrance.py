@@ -131,8 +131,7 @@ class EntranceAnalyzer:
 
     def screen(self, frame: np.ndarray, ctx: FrameContext, faces: Faces | None = None) -> Iterator[Event]:
         faces = self.faces.detect(frame) if faces is None else faces
-        profile = getattr(ctx, "privacy_profile", "minimal")
-        keep_images = profile in ("standard", "identified")
+        keep_images = ctx.privacy_profile in ("standard", "identified")  # minimal: no image ever leaves
         matched = self._match(faces, ctx.at)
         crops = face_crops(frame, faces)
         p_mask = self.masks.predict([c.crop for c in crops]) if len(faces) else np.zeros(0)
