@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,11 +44,24 @@ class StageTimings:
         self._lock = threading.Lock()
         self._count = dict.fromkeys(STAGES, 0)
         self._total = dict.fromkeys(STAGES, 0.0)
+        self._frames: deque[float] = deque(maxlen=100_000)
 
     def add(self, stage: str, seconds: float) -> None:
         with self._lock:
             self._count[stage] = self._count.get(stage, 0) + 1
             self._total[stage] = self._total.get(stage, 0.0) + seconds
+
+    def add_frame(self, seconds: float) -> None:
+        """Wall time of one whole frame on the camera thread (decode through outbox)."""
+        with self._lock:
+            self._frames.append(seconds)
+
+    def frame_percentiles_ms(self, *qs: float) -> list[float]:
+        with self._lock:
+            frames = np.asarray(self._frames, dtype=np.float64)
+        if frames.size == 0:
+            return [0.0 for _ in qs]
+        return [round(float(np.percentile(frames, q)) * 1000, 3) for q in qs]
 
     def summary(self) -> dict[str, dict[str, float]]:
         """``{stage: {"count": calls, "total_s": seconds, "mean_ms": milliseconds per call}}``."""
@@ -189,6 +203,7 @@ class EdgeWorker:
         self._start_publisher(publisher_stop)
         tracks = Detections.empty().with_tracker_ids(np.zeros(0, np.int64))
         try:
+            frame_started = time.perf_counter()
             for frame in self._timed_frames(stop, max_frames):
                 if summary.frames % self.camera.detect_every == 0:
                     t0 = time.perf_counter()
@@ -201,6 +216,9 @@ class EdgeWorker:
                     summary.detections_run += 1
                 summary.frames += 1
                 self._analyze(frame, tracks, summary)
+                now = time.perf_counter()
+                self.timings.add_frame(now - frame_started)
+                frame_started = now
                 if time.monotonic() - last_progress >= progress_every_s:
                     last_progress = time.monotonic()
                     log.info(

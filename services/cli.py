@@ -43,3 +43,4 @@ from edge.eval.cli import eval_app; app.add_typer(eval_app, name="eval")  # noqa
 from edge.cli import config_app, edge_app; app.add_typer(config_app, name="config"); app.add_typer(edge_app, name="edge")  # noqa: E402,E702
 from services.central.cli import central_app; app.add_typer(central_app)  # noqa: E402,E702
 from services.demo import demo; app.command("demo")(demo)  # noqa: E402,E702
+from services.bench import bench_app; app.add_typer(bench_app, name="bench")  # noqa: E402,E702
