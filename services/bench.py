@@ -125,7 +125,8 @@ def bench_edge(
             for name in backend:
                 det_overrides = {"type": name, **({"imgsz": imgsz} if imgsz else {}), **({"threads": threads} if threads else {})}
                 det_cls = OnnxDetectorConfig if name == "onnx" else UltralyticsDetectorConfig
-                detector = det_cls.model_validate({**cam.detector.model_dump(), **det_overrides})
+                shared = {k: v for k, v in cam.detector.model_dump().items() if k in det_cls.model_fields}
+                detector = det_cls.model_validate({**shared, **det_overrides})
                 cam_b = cam.model_copy(update={
                     "source": str(source.resolve()), "loop": True, "fps_limit": None, "detector": detector,
                     **({"detect_every": detect_every} if detect_every else {}),
