@@ -13,12 +13,15 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -149,3 +152,76 @@ class ApiKey(Base):
     store_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+# --------------------------------------------------------------------------- operations (issue 6)
+
+
+class IngestDeadLetter(Base):
+    """A message central could not ingest (not JSON, not a valid event, wrong topic for its store):
+    kept with the reason for an operator instead of crashing or blocking ingest."""
+
+    __tablename__ = "ingest_dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transport: Mapped[str] = mapped_column(String(16))  # mqtt | http
+    topic: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    reason: Mapped[str] = mapped_column(String(64))  # not_json | invalid_event | topic_mismatch | ...
+    detail: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # as received (bounded by the broker's size limit)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class EdgeStatusRow(Base):
+    """Latest health report of one edge worker (one camera): outbox depth, inference latency."""
+
+    __tablename__ = "edge_status"
+
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outbox_depth: Mapped[int] = mapped_column(Integer)
+    dead_letters: Mapped[int] = mapped_column(Integer)
+    oldest_age_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    inference_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Webhook(Base):
+    """An integrator's webhook subscription. The signing secret is never stored: it is derived
+    from ``ANSHIN_WEBHOOK_SECRET_KEY`` and this row's ``salt`` (see ``webhooks/signing.py``)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    event_types: Mapped[list[str]] = mapped_column(JSON)  # empty: every type
+    store_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: every store
+    salt: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(128))  # API key name that created it
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event to send to one webhook: pending → delivered, or dead after the last retry."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(Integer, ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("events.event_id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_webhook_state", "webhook_id", "state"),
+        UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_event"),
+    )
