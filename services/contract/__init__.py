@@ -15,8 +15,10 @@ from services.contract.events import (
     event_json_schema,
     mqtt_topic,
 )
+from services.contract.status import EdgeStatus, status_topic
 
 __all__ = [
     "MAX_BATCH", "MAX_BODY_BYTES", "SCHEMA_VERSION", "SUPPORTED_SCHEMA_VERSIONS", "Box", "Event",
     "Evidence", "Explanation", "ModelRef", "Severity", "UseCase", "event_json_schema", "mqtt_topic",
+    "EdgeStatus", "status_topic",
 ]

@@ -1,0 +1,78 @@
+"""Store-config section of the MQTT publisher (``publisher: mqtt`` in a store YAML).
+
+>>> cfg = MqttConfig(url="mqtt://broker:1883")
+>>> cfg.host, cfg.port, cfg.tls
+('broker', 1883, False)
+>>> cfg.client_id_for("tokyo-01", "entrance"), cfg.username_for("tokyo-01")
+('anshin-edge-tokyo-01-entrance', 'tokyo-01')
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MqttConfig(_Strict):
+    """Broker connection of one store's edge workers (QoS 1, persistent session)."""
+
+    url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt://host:port, or mqtts://host:port for TLS")
+    username: str | None = Field(default=None, description="broker user; default: the store_id (one user per store)")
+    password_env: str = Field(
+        default="ANSHIN_MQTT_PASSWORD", description="environment variable holding the broker password (never the password itself)"
+    )
+    client_id: str | None = Field(
+        default=None, max_length=128, description="default anshin-edge-{store}-{camera}; must be unique per camera"
+    )
+    keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keepalive, seconds")
+    session_expiry_s: int = Field(default=86_400, ge=0, le=2**32 - 1, description="broker keeps the session this long offline, seconds")
+    batch_size: int = Field(default=500, ge=1, le=10_000, description="events published before waiting for their PUBACKs")
+    ack_timeout_s: float = Field(default=10.0, gt=0, le=600, description="wait this long for PUBACKs, seconds")
+    retry_initial_s: float = Field(default=0.5, gt=0, le=60, description="first retry delay, seconds")
+    retry_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest retry delay, seconds")
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("must be an mqtt:// or mqtts:// URL such as mqtt://mosquitto:1883")
+        return value
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError("must be an environment variable name such as ANSHIN_MQTT_PASSWORD")
+        return value
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def tls(self) -> bool:
+        return urlsplit(self.url).scheme == "mqtts"
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or (8883 if self.tls else 1883)
+
+    def username_for(self, store_id: str) -> str:
+        return self.username or store_id
+
+    def client_id_for(self, store_id: str, camera_id: str) -> str:
+        return self.client_id or f"anshin-edge-{store_id}-{camera_id}"[:128]
+
+    def password(self) -> str | None:
+        """The broker password from the environment; None (anonymous) when the variable is unset."""
+        return os.environ.get(self.password_env) or None

@@ -1,0 +1,108 @@
+"""Prometheus metrics of central: counters kept in-process, gauges read from the database.
+
+Per process (each replica or ingest worker exports its own; Prometheus sums them):
+``anshin_ingest_events_total{transport,result}`` (rate() of it is the ingest rate),
+``anshin_ingest_lag_seconds{transport}`` (received_at - occurred_at of each stored event),
+``anshin_ingest_dead_letters_total{transport,reason}``, ``anshin_ingest_batch_seconds``,
+``anshin_webhook_attempts_total{result}``, ``anshin_rate_limited_total``.
+
+From the database at scrape time (the same for every replica): review backlog per state and
+overdue, per-edge outbox depth / dead letters / inference latency / report age, webhook
+deliveries per state, stored ingest dead letters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.central.db.tables import EdgeStatusRow, IngestDeadLetter, ReviewItem, WebhookDelivery
+from services.contract import Event
+
+INGEST_EVENTS = Counter("anshin_ingest_events", "Events received by ingest", ["transport", "result"])
+INGEST_LAG = Histogram(
+    "anshin_ingest_lag_seconds", "Seconds from occurred_at to storage, per stored event", ["transport"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600),
+)
+INGEST_BATCH = Histogram(
+    "anshin_ingest_batch_seconds", "Seconds to store one batch (validate excluded)", ["transport"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+DEAD_LETTERS = Counter("anshin_ingest_dead_letters", "Messages set aside as malformed", ["transport", "reason"])
+WEBHOOK_ATTEMPTS = Counter("anshin_webhook_attempts", "Webhook POST attempts", ["result"])
+RATE_LIMITED = Counter("anshin_rate_limited", "Requests refused with 429")
+
+OPEN_REVIEW_STATES = ("pending", "claimed", "escalated")
+
+
+def observe_ingest(transport: str, events: Sequence[Event], stored: Iterable[object], now: datetime) -> None:
+    """Count a committed batch and the lag of each newly stored event."""
+    stored_ids = set(stored)
+    new = [e for e in events if e.event_id in stored_ids]
+    INGEST_EVENTS.labels(transport, "stored").inc(len(new))
+    INGEST_EVENTS.labels(transport, "duplicate").inc(len({e.event_id for e in events}) - len(new))
+    lag = INGEST_LAG.labels(transport)
+    for e in new:
+        lag.observe(max(0.0, (now - e.occurred_at).total_seconds()))
+
+
+class DatabaseGauges(Collector):
+    """Gauges read with one short session per scrape."""
+
+    def __init__(self, session: Session, now: datetime | None = None) -> None:
+        self.session = session
+        self.now = now or datetime.now(timezone.utc)
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        s = self.session
+        backlog = GaugeMetricFamily("anshin_review_backlog", "Open review items per state", labels=["state"])
+        counts = dict(s.execute(
+            select(ReviewItem.state, func.count()).where(ReviewItem.state.in_(OPEN_REVIEW_STATES)).group_by(ReviewItem.state)
+        ).all())
+        for state in OPEN_REVIEW_STATES:
+            backlog.add_metric([state], counts.get(state, 0))
+        yield backlog
+        overdue = s.scalar(select(func.count()).select_from(ReviewItem).where(
+            ReviewItem.state.in_(OPEN_REVIEW_STATES), ReviewItem.deadline < self.now)) or 0
+        yield GaugeMetricFamily("anshin_review_overdue", "Open review items past their deadline", value=overdue)
+
+        labels = ["store_id", "camera_id"]
+        depth = GaugeMetricFamily("anshin_edge_outbox_depth", "Events waiting in each edge's outbox", labels=labels)
+        dead = GaugeMetricFamily("anshin_edge_dead_letters", "Events each edge set aside as rejected", labels=labels)
+        oldest = GaugeMetricFamily("anshin_edge_outbox_oldest_seconds", "Age of each edge's oldest queued event", labels=labels)
+        infer = GaugeMetricFamily("anshin_edge_inference_ms", "Mean detector time per run on each edge, ms", labels=labels)
+        age = GaugeMetricFamily("anshin_edge_report_age_seconds", "Seconds since each edge last reported", labels=labels)
+        for row in s.scalars(select(EdgeStatusRow)):
+            key = [row.store_id, row.camera_id]
+            depth.add_metric(key, row.outbox_depth)
+            dead.add_metric(key, row.dead_letters)
+            if row.oldest_age_s is not None:
+                oldest.add_metric(key, row.oldest_age_s)
+            if row.inference_ms is not None:
+                infer.add_metric(key, row.inference_ms)
+            age.add_metric(key, max(0.0, (self.now - row.received_at).total_seconds()))
+        yield from (depth, dead, oldest, infer, age)
+
+        deliveries = GaugeMetricFamily("anshin_webhook_deliveries", "Webhook deliveries per state", labels=["state"])
+        by_state = dict(s.execute(select(WebhookDelivery.state, func.count()).group_by(WebhookDelivery.state)).all())
+        for state in ("pending", "delivered", "dead"):
+            deliveries.add_metric([state], by_state.get(state, 0))
+        yield deliveries
+        stored_dead = s.scalar(select(func.count()).select_from(IngestDeadLetter)) or 0
+        yield GaugeMetricFamily("anshin_ingest_dead_letters_stored", "Dead letters kept for operators", value=stored_dead)
+
+
+def render(session: Session | None) -> bytes:
+    """The text exposition: process counters, then database gauges (skipped when ``session`` is None)."""
+    text = generate_latest(REGISTRY)
+    if session is not None:
+        registry = CollectorRegistry()
+        registry.register(DatabaseGauges(session))
+        text += generate_latest(registry)
+    return text

@@ -1,0 +1,58 @@
+"""``anshin ingest mqtt``: a central MQTT ingest worker (run several; they share the load)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Annotated, Optional
+
+import typer
+
+ingest_app = typer.Typer(help="Central ingest workers.", no_args_is_help=True)
+
+
+@ingest_app.command("mqtt")
+def ingest_mqtt(
+    database_url: Annotated[Optional[str], typer.Option("--database-url", help="default: ANSHIN_DATABASE_URL")] = None,  # noqa: UP045
+    mqtt_url: Annotated[Optional[str], typer.Option("--mqtt-url", help="default: ANSHIN_MQTT_URL or mqtt://127.0.0.1:1883")] = None,  # noqa: UP045
+    client_id: Annotated[Optional[str], typer.Option("--client-id", help="stable per worker; default: ANSHIN_MQTT_CLIENT_ID or anshin-ingest-<hostname>")] = None,  # noqa: UP045
+    progress_every: Annotated[float, typer.Option("--progress-every", min=0.5, help="seconds between progress lines")] = 30.0,
+    migrate: Annotated[bool, typer.Option("--migrate/--no-migrate", help="bring the schema to the latest migration first")] = True,
+) -> None:
+    """Subscribe to $share/<group>/anshin/v1/# and store events idempotently (acks after commit).
+
+    Broker credentials come from ANSHIN_MQTT_USERNAME / ANSHIN_MQTT_PASSWORD only.
+    """
+    from services.central.db.migrate import upgrade
+    from services.central.db.session import Database
+    from services.contract.logs import configure_logging
+    from services.central.mqtt.settings import MqttSettings
+    from services.central.mqtt.worker import MqttIngestWorker
+    from services.central.settings import Settings
+
+    configure_logging()
+    settings = Settings(database_url=database_url) if database_url else Settings()
+    overrides = {k: v for k, v in (("url", mqtt_url), ("client_id", client_id)) if v}
+    mqtt_settings = MqttSettings(**overrides)  # type: ignore[arg-type]
+    db = Database.from_settings(settings)
+    if migrate:
+        upgrade(db.engine)
+    worker = MqttIngestWorker(db, settings, mqtt_settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    typer.echo(f"ingest {mqtt_settings.client_id}: {mqtt_settings.url} {mqtt_settings.subscription} → "
+               f"{db.engine.url.render_as_string(hide_password=True)}", err=True)
+    thread = threading.Thread(target=worker.run, args=(stop,), name="mqtt-ingest", daemon=True)
+    thread.start()
+    try:
+        while not stop.wait(progress_every):
+            s = worker.stats
+            typer.echo(f"ingest: {s.messages} messages, {s.stored} stored, {s.duplicates} duplicates, "
+                       f"{s.dead_letters} dead letters, {s.db_retries} db retries, connected={s.connected}", err=True)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        db.dispose()
+        time.sleep(0)

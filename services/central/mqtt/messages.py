@@ -1,0 +1,71 @@
+"""Turn one MQTT message into an event, an edge status report, or a dead letter with the reason.
+
+Pure functions (no broker, no database), shared by the ingest worker and its tests. A message
+must sit on the topic its content names: ``anshin/v1/{store_id}/{camera_id}/{type}`` with the
+event's own store, camera and type. The broker's ACL lets a store's user publish only under its
+own ``anshin/v1/{store}/``, so this check is what keeps one store from writing another's events.
+
+>>> import json
+>>> classify("anshin/v1/s1/c1/zone.occupancy", b"{not json", 1024).reason
+'not_json'
+>>> classify("anshin/v1/s1", b"{}", 1024).reason
+'bad_topic'
+>>> body = json.dumps({"type": "zone.occupancy", "use_case": "F", "store_id": "s2", "camera_id": "c1",
+...                    "occurred_at": "2026-01-01T00:00:00Z"}).encode()
+>>> r = classify("anshin/v1/s1/c1/zone.occupancy", body, 1024); r.reason, r.detail
+('topic_mismatch', "topic store 's1' but event store_id 's2'")
+>>> type(classify("anshin/v1/s2/c1/zone.occupancy", body, 1024)).__name__
+'Event'
+"""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+
+from services.central.ingest.dead_letters import Rejected
+from services.central.ingest.parse import BodyNotJson, decode_json, validate_event
+from services.contract import EdgeStatus, Event
+from services.contract.status import STATUS_TOPIC_LEVEL
+
+TRANSPORT = "mqtt"
+
+
+def _reject(topic: str, reason: str, detail: str, payload: bytes) -> Rejected:
+    return Rejected(TRANSPORT, topic, reason, detail, payload)
+
+
+def classify(topic: str, payload: bytes, max_bytes: int) -> Event | EdgeStatus | Rejected:
+    """What to do with one message (never raises)."""
+    if len(payload) > max_bytes:
+        return _reject(topic, "too_large", f"{len(payload)} bytes; the limit is {max_bytes}", payload)
+    parts = topic.split("/")
+    if len(parts) != 5 or parts[:2] != ["anshin", "v1"]:
+        return _reject(topic, "bad_topic", "expected anshin/v1/{store_id}/{camera_id}/{event_type}", payload)
+    _, _, store, camera, kind = parts
+    try:
+        doc = decode_json(payload)
+    except BodyNotJson as e:
+        return _reject(topic, "not_json", str(e).replace("body", "payload", 1), payload)
+    if kind == STATUS_TOPIC_LEVEL:
+        try:
+            status = EdgeStatus.model_validate(doc)
+        except ValidationError as e:
+            errors = e.errors(include_url=False, include_input=False, include_context=False)
+            return _reject(topic, "invalid_event", json.dumps(errors, default=str)[:4000], payload)
+        found, wanted = (status.store_id, status.camera_id), (store, camera)
+        if found != wanted:
+            return _reject(topic, "topic_mismatch", f"topic edge {wanted} but status of {found}", payload)
+        return status
+    if not isinstance(doc, dict):
+        return _reject(topic, "invalid_event", "an MQTT message holds one event object (contract v1)", payload)
+    event, errors = validate_event(doc, ["payload"])
+    if event is None:
+        return _reject(topic, "invalid_event", json.dumps(errors, default=str)[:4000], payload)
+    for name, in_topic, in_event in (("store", store, event.store_id), ("camera", camera, event.camera_id),
+                                     ("type", kind, event.type)):
+        if in_topic != in_event:
+            field = "type" if name == "type" else f"{name}_id"
+            return _reject(topic, "topic_mismatch", f"topic {name} {in_topic!r} but event {field} {in_event!r}", payload)
+    return event
