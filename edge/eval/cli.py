@@ -5,18 +5,43 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shlex
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import typer
 
 from edge.detectors import create_detector
+from edge.detectors.base import Detector
 from edge.detectors.config import OnnxDetectorConfig, TilingConfig, UltralyticsDetectorConfig
-from edge.eval.count import FrameCount, count_frames, load_truth, spread, summarize
+from edge.eval.calibration import CountCalibration, cross_validated, fit_linear
+from edge.eval.count import CountMetrics, FrameCount, count_frames, load_truth, spread, summarize
 
 eval_app = typer.Typer(help="Evaluate models on real annotated data; figures for the model cards.", no_args_is_help=True)
+
+DEFAULTS = {"model": "yolov8n_int8.onnx", "conf": 0.25, "iou": 0.45}
+
+# Shared options. Detector settings default to None so that an explicit value can be told apart
+# from a default (``count --calibration`` takes its settings from the calibration file).
+IMAGES = typer.Option(..., "--images", exists=True, file_okay=False, help="folder of frames")
+TRUTH = typer.Option(None, "--truth", help="truth JSON (file -> {count, heads}); default IMAGES/truth.json")
+DETECTOR = typer.Option("onnx", "--detector", help="backend: onnx | ultralytics")
+MODEL = typer.Option(None, "--model", help="model file in the models directory, or a path [default: yolov8n_int8.onnx]")
+IMGSZ = typer.Option(None, "--imgsz", help="network input side in pixels [default: the model's own]")
+CONF = typer.Option(None, "--conf", help="minimum person score [default: 0.25]")
+IOU = typer.Option(None, "--iou", help="NMS IoU threshold [default: 0.45]")
+TILES = typer.Option(None, "--tiles", help="sliced inference ROWSxCOLS (e.g. 2x2) plus the whole frame")
+OVERLAP = typer.Option(0.25, "--overlap", help="tile overlap, fraction of a tile's side")
+THREADS = typer.Option(None, "--threads", help="intra-op threads [default: the runtime's choice]")
+LIMIT = typer.Option(None, "--limit", help="use N frames evenly spread over the sorted file names")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
 
 
 def _tiles(spec: str | None, overlap: float) -> TilingConfig | None:
@@ -28,79 +53,182 @@ def _tiles(spec: str | None, overlap: float) -> TilingConfig | None:
     return TilingConfig(rows=int(match[1]), cols=int(match[2]), overlap=overlap)
 
 
-@eval_app.command("count")
-def count_command(
-    images: Path = typer.Option(..., "--images", exists=True, file_okay=False, help="folder of frames"),
-    truth_path: Path | None = typer.Option(None, "--truth", help="truth JSON (file -> {count, heads}); default IMAGES/truth.json"),
-    detector: str = typer.Option("onnx", "--detector", help="backend: onnx | ultralytics"),
-    model: str = typer.Option("yolov8n_int8.onnx", "--model", help="model file name in the models directory, or a path"),
-    imgsz: int | None = typer.Option(None, "--imgsz", help="network input side in pixels; default: the model's own"),
-    conf: float = typer.Option(0.25, "--conf", help="minimum person score"),
-    iou: float = typer.Option(0.45, "--iou", help="NMS IoU threshold"),
-    tiles: str | None = typer.Option(None, "--tiles", help="sliced inference, ROWSxCOLS (e.g. 2x2), plus the whole frame"),
-    overlap: float = typer.Option(0.25, "--overlap", help="tile overlap, fraction of a tile's side"),
-    threads: int | None = typer.Option(None, "--threads", help="intra-op threads; default: runtime's choice"),
-    limit: int | None = typer.Option(None, "--limit", help="evaluate N frames evenly spread over the sorted file names"),
-    per_frame: Path | None = typer.Option(None, "--per-frame", help="also write file,true,pred,ms rows to this CSV"),
-    as_json: bool = typer.Option(False, "--json", help="print only the JSON result on stdout"),
-) -> None:
-    """Whole-frame person counts vs. annotated truth: MAE, RMSE, mean true/pred and ms per frame.
-
-    Example: anshin eval count --images ../shared/data/media/mall_dev --limit 50
-    Progress goes to stderr; the result (with the settings used) to stdout.
-    """
-    kind: Literal["onnx", "ultralytics"]
+def detector_config(
+    detector: str, model: str | None, imgsz: int | None, conf: float | None, iou: float | None,
+    tiles: str | None, overlap: float, threads: int | None,
+) -> OnnxDetectorConfig | UltralyticsDetectorConfig:
+    """The detector config the command-line options describe (unset options take the defaults)."""
+    settings: dict[str, Any] = {
+        "model": model or DEFAULTS["model"], "imgsz": imgsz,
+        "conf": DEFAULTS["conf"] if conf is None else conf, "iou": DEFAULTS["iou"] if iou is None else iou,
+        "classes": [0], "threads": threads, "tiles": _tiles(tiles, overlap),
+    }
     if detector == "onnx":
-        kind = "onnx"
-    elif detector == "ultralytics":
-        kind = "ultralytics"
-    else:
-        raise typer.BadParameter(f"expected onnx or ultralytics, got {detector!r}", param_hint="--detector")
-    truth_file = truth_path or images / "truth.json"
-    try:
-        truth = load_truth(truth_file)
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    files = spread(list(truth), limit)
-    settings = dict(model=model, imgsz=imgsz, conf=conf, iou=iou, classes=[0], threads=threads, tiles=_tiles(tiles, overlap))
-    config = OnnxDetectorConfig(**settings) if kind == "onnx" else UltralyticsDetectorConfig(**settings)
-    try:
-        det = create_detector(config)
-    except (FileNotFoundError, RuntimeError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        return OnnxDetectorConfig(**settings)
+    if detector == "ultralytics":
+        return UltralyticsDetectorConfig(**settings)
+    raise typer.BadParameter(f"expected onnx or ultralytics, got {detector!r}", param_hint="--detector")
 
+
+def _build(config: OnnxDetectorConfig | UltralyticsDetectorConfig) -> Detector:
+    try:
+        return create_detector(config)
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _truth(images: Path, truth_path: Path | None) -> dict[str, int]:
+    try:
+        return load_truth(truth_path or images / "truth.json")
+    except (FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _run(det: Detector, images: Path, truth: dict[str, int], files: Sequence[str], calibration: CountCalibration | None = None) -> list[FrameCount]:
     started = time.perf_counter()
 
     def progress(done: int, total: int, frame: FrameCount) -> None:
         if done == total or done % 10 == 0:
             rate = done / (time.perf_counter() - started)
-            print(f"\r{done}/{total} frames ({rate:.1f}/s), last {frame.file}: true {frame.true} pred {frame.pred:g}",
-                  end="\n" if done == total else "", file=sys.stderr, flush=True)
+            print(f"{done}/{total} frames ({rate:.1f}/s), last {frame.file}: true {frame.true} pred {frame.pred:.1f}",
+                  file=sys.stderr, flush=True)
 
-    frames = count_frames(det, images, truth, files, progress=progress)
-    result = {
-        **summarize(frames),
-        "backend": kind,
+    return count_frames(det, images, truth, files, calibrate=None if calibration is None else calibration.apply, progress=progress)
+
+
+def _settings(config: OnnxDetectorConfig | UltralyticsDetectorConfig, det: Detector) -> dict[str, Any]:
+    return {
+        "backend": config.type,
         "model": det.model_name,
         "model_version": det.model_version,
-        "imgsz": getattr(getattr(det, "inner", det), "imgsz", imgsz),
-        "conf": conf,
-        "iou": iou,
+        "imgsz": getattr(getattr(det, "inner", det), "imgsz", config.imgsz),
+        "conf": config.conf,
+        "iou": config.iou,
         "tiles": None if config.tiles is None else config.tiles.model_dump(),
+    }
+
+
+def _write_per_frame(path: Path, frames: Sequence[FrameCount]) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "true", "detected", "pred", "ms"])
+        writer.writerows([f.file, f.true, f.detected, round(f.pred, 3), round(f.ms, 1)] for f in frames)
+
+
+@eval_app.command("count")
+def count_command(
+    images: Path = IMAGES,
+    truth_path: Path | None = TRUTH,
+    detector: str = DETECTOR,
+    model: str | None = MODEL,
+    imgsz: int | None = IMGSZ,
+    conf: float | None = CONF,
+    iou: float | None = IOU,
+    tiles: str | None = TILES,
+    overlap: float = OVERLAP,
+    threads: int | None = THREADS,
+    calibration_path: Path | None = typer.Option(
+        None, "--calibration", help="count calibration JSON (from `anshin eval fit-count`); its detector settings are used"),
+    limit: int | None = LIMIT,
+    per_frame: Path | None = typer.Option(None, "--per-frame", help="also write file,true,detected,pred,ms rows to this CSV"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as one JSON line"),
+) -> None:
+    """Whole-frame person counts vs. annotated truth: MAE, RMSE, mean true/pred and ms per frame.
+
+    Example: anshin eval count --images ../shared/data/media/mall_dev --limit 50
+    Progress goes to stderr; the result (with the settings used) to stdout as JSON.
+    """
+    calibration = None
+    if calibration_path is not None:
+        given = [name for name, value in (("--model", model), ("--imgsz", imgsz), ("--conf", conf), ("--iou", iou), ("--tiles", tiles)) if value is not None]
+        if given:
+            raise _fail(f"--calibration fixes the detector settings; drop {', '.join(given)}")
+        try:
+            calibration = CountCalibration.load(calibration_path)
+        except (FileNotFoundError, ValueError) as exc:
+            raise _fail(str(exc)) from exc
+        config = calibration.detector.model_copy(update={"threads": threads})
+    else:
+        config = detector_config(detector, model, imgsz, conf, iou, tiles, overlap, threads)
+    truth = _truth(images, truth_path)
+    det = _build(config)
+    if calibration is not None and det.model_version != calibration.model_version:
+        raise _fail(f"calibration {calibration_path} was fitted with model version {calibration.model_version}, "
+                    f"but {det.model_name} is {det.model_version}")
+    frames = _run(det, images, truth, spread(list(truth), limit), calibration)
+    result = {
+        **summarize(frames),
+        **_settings(config, det),
+        "calibration": None if calibration_path is None else str(calibration_path),
         "images": str(images),
         "limit": limit,
     }
     if per_frame is not None:
-        with per_frame.open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["file", "true", "pred", "ms"])
-            writer.writerows([f.file, f.true, f.pred, round(f.ms, 1)] for f in frames)
-    if as_json:
-        typer.echo(json.dumps(result))
-    else:
-        typer.echo(json.dumps(result, indent=2))
+        _write_per_frame(per_frame, frames)
+    typer.echo(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
+@eval_app.command("fit-count")
+def fit_count_command(
+    images: Path = IMAGES,
+    out: Path = typer.Option(..., "--out", "-o", help="calibration JSON to write (e.g. models/calibration/<camera>.json)"),
+    truth_path: Path | None = TRUTH,
+    detector: str = DETECTOR,
+    model: str | None = MODEL,
+    imgsz: int | None = IMGSZ,
+    conf: float | None = CONF,
+    iou: float | None = IOU,
+    tiles: str | None = TILES,
+    overlap: float = OVERLAP,
+    threads: int | None = THREADS,
+    blocks: int = typer.Option(10, "--blocks", help="cross-validation folds: contiguous blocks of the frame sequence"),
+    limit: int | None = LIMIT,
+    per_frame: Path | None = typer.Option(None, "--per-frame", help="also write per-frame CSV (pred = cross-validated)"),
+) -> None:
+    """Fit a linear count calibration (true ≈ a + b × detected) for one camera and detector setting.
+
+    Prints the blocked cross-validated MAE (each block of consecutive frames predicted by a fit
+    that never saw it: the honest figure) and the in-sample MAE, then writes the fit on all frames.
+
+    Example: anshin eval fit-count --images ../shared/data/media/mall_dev --tiles 2x2 -o models/calibration/mall.json
+    """
+    config = detector_config(detector, model, imgsz, conf, iou, tiles, overlap, threads)
+    truth = _truth(images, truth_path)
+    det = _build(config)
+    frames = _run(det, images, truth, spread(list(truth), limit))  # sorted names = sequence order
+    detected = [float(f.detected) for f in frames]
+    true = [float(f.true) for f in frames]
+    try:
+        intercept, slope = fit_linear(detected, true)
+        cv_pred = cross_validated(detected, true, blocks)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    if slope <= 0:
+        raise _fail(f"fitted slope {slope} is not positive: detections do not track the true count here")
+    cv = CountMetrics.of(true, cv_pred)
+    fit = CountMetrics.of(true, [max(0.0, intercept + slope * d) for d in detected])
+    argv = ["anshin", "eval", "fit-count", "--images", str(images), "--detector", config.type, "--model", config.model,
+            "--conf", str(config.conf), "--iou", str(config.iou), "--blocks", str(blocks), "--out", str(out)]
+    argv += ["--imgsz", str(config.imgsz)] if config.imgsz is not None else []
+    argv += ["--tiles", tiles, "--overlap", str(overlap)] if tiles is not None else []
+    argv += ["--truth", str(truth_path)] if truth_path is not None else []
+    argv += ["--limit", str(limit)] if limit is not None else []
+    calibration = CountCalibration(
+        intercept=intercept, slope=slope, detector=config.model_copy(update={"threads": None}),
+        model_version=det.model_version, fitted_on=f"{images.name} ({len(frames)} frames)", frames=len(frames),
+        cv_blocks=blocks, cv_mae=round(cv.mae, 3), cv_rmse=round(cv.rmse, 3), fit_mae=round(fit.mae, 3),
+        command=shlex.join(argv),
+    )
+    calibration.save(out)
+    if per_frame is not None:
+        _write_per_frame(per_frame, [FrameCount(f.file, f.true, f.detected, float(p), f.ms) for f, p in zip(frames, cv_pred)])
+    summary = summarize(frames)
+    typer.echo(json.dumps({
+        "frames": len(frames), "intercept": intercept, "slope": slope,
+        "cv_blocks": blocks, "cv_mae": round(cv.mae, 3), "cv_rmse": round(cv.rmse, 3), "fit_mae": round(fit.mae, 3),
+        "uncalibrated_mae": summary["mae"], "mean_detected": summary["mean_detected"], "mean_true": summary["mean_true"],
+        "ms_per_frame": summary["ms_per_frame"], **_settings(config, det), "out": str(out),
+    }, indent=2))
 
 
 # Use case A: mask classification (edge/eval/mask.py).

@@ -23,10 +23,11 @@ from edge.detectors.base import Detector
 
 @dataclass(frozen=True, slots=True)
 class FrameCount:
-    """One evaluated frame: true and predicted people, detector time in milliseconds."""
+    """One evaluated frame: true people, person detections, predicted people (after any calibration), ms."""
 
     file: str
     true: int
+    detected: int
     pred: float
     ms: float
 
@@ -102,10 +103,10 @@ def count_frames(
     images: Path,
     truth: dict[str, int],
     files: Sequence[str],
-    counter: Callable[[Detections, tuple[int, int]], float] | None = None,
+    calibrate: Callable[[float], float] | None = None,
     progress: Callable[[int, int, FrameCount], None] | None = None,
 ) -> list[FrameCount]:
-    """Run ``detector`` on each file and count people (``counter(dets, (width, height))`` if given)."""
+    """Run ``detector`` on each file and count people: detections, or ``calibrate(detections)`` if given."""
     out: list[FrameCount] = []
     for i, name in enumerate(files):
         frame = cv2.imread(str(images / name))
@@ -114,9 +115,9 @@ def count_frames(
         start = time.perf_counter()
         dets = detector.detect(frame)
         ms = (time.perf_counter() - start) * 1000.0
-        size = (frame.shape[1], frame.shape[0])
-        pred = counter(dets, size) if counter is not None else float(people_count(dets))
-        out.append(FrameCount(name, truth[name], pred, ms))
+        detected = people_count(dets)
+        pred = calibrate(detected) if calibrate is not None else float(detected)
+        out.append(FrameCount(name, truth[name], detected, pred, ms))
         if progress is not None:
             progress(i + 1, len(files), out[-1])
     return out
@@ -131,5 +132,6 @@ def summarize(frames: Sequence[FrameCount]) -> dict[str, float | int]:
         "rmse": round(metrics.rmse, 3),
         "mean_true": round(metrics.mean_true, 3),
         "mean_pred": round(metrics.mean_pred, 3),
+        "mean_detected": round(float(np.mean([f.detected for f in frames])), 3),
         "ms_per_frame": round(float(np.mean([f.ms for f in frames])), 1),
     }

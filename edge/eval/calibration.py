@@ -1,0 +1,102 @@
+"""Linear count calibration: detected people per frame → estimated people per frame.
+
+A detector misses a steady share of a fixed camera's crowd (small, occluded people), so on one
+camera ``true ≈ intercept + slope × detected``. The fit is ordinary least squares; its honest
+error is measured by blocked cross-validation: consecutive frames are near-duplicates, so each
+fold holds out one contiguous block of the sequence, never interleaved frames.
+
+A calibration is only valid for the camera and detector settings it was fitted with; the JSON
+file records both, and the exact command that produced it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.detectors.config import OnnxDetectorConfig, UltralyticsDetectorConfig
+
+
+def fit_linear(detected: Sequence[float], true: Sequence[float]) -> tuple[float, float]:
+    """Least-squares (intercept, slope) of ``true ≈ intercept + slope × detected``.
+
+    >>> fit_linear([10, 20, 30], [17, 32, 47])
+    (2.0, 1.5)
+    """
+    x = np.asarray(detected, np.float64)
+    y = np.asarray(true, np.float64)
+    if x.shape != y.shape or len(x) < 2:
+        raise ValueError(f"fit_linear: need two equal-length sequences of at least 2 frames, got {x.shape} and {y.shape}")
+    if np.ptp(x) == 0:
+        raise ValueError("fit_linear: every frame has the same detected count; a slope cannot be fitted")
+    slope, intercept = np.polyfit(x, y, 1)
+    return round(float(intercept), 6) + 0.0, round(float(slope), 6) + 0.0  # + 0.0: no -0.0
+
+
+def block_folds(n: int, blocks: int) -> npt.NDArray[np.int64]:
+    """Fold index of each of ``n`` frames in sequence order: ``blocks`` contiguous, near-equal blocks.
+
+    >>> block_folds(7, 3).tolist()
+    [0, 0, 0, 1, 1, 2, 2]
+    """
+    if not 2 <= blocks <= n:
+        raise ValueError(f"blocks must be between 2 and the number of frames ({n}), got {blocks}")
+    return (np.arange(n) * blocks // n).astype(np.int64)
+
+
+def cross_validated(detected: Sequence[float], true: Sequence[float], blocks: int) -> npt.NDArray[np.float64]:
+    """Each frame's calibrated count from a fit that never saw its block (frames in sequence order)."""
+    x = np.asarray(detected, np.float64)
+    y = np.asarray(true, np.float64)
+    folds = block_folds(len(x), blocks)
+    out = np.empty(len(x))
+    for k in range(blocks):
+        held = folds == k
+        intercept, slope = fit_linear(x[~held], y[~held])
+        out[held] = np.maximum(0.0, intercept + slope * x[held])
+    return out
+
+
+class CountCalibration(BaseModel):
+    """A fitted calibration and everything needed to reproduce or reject it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    intercept: float = Field(description="people per frame added to every estimate")
+    slope: float = Field(gt=0, description="people per detected person")
+    detector: OnnxDetectorConfig | UltralyticsDetectorConfig = Field(discriminator="type", description="settings it is valid for")
+    model_version: str = Field(description="sha256[:12] of the model file it was fitted with")
+    fitted_on: str = Field(description="what it was fitted on (dataset folder, frames)")
+    frames: int = Field(gt=1)
+    cv_blocks: int = Field(ge=2)
+    cv_mae: float = Field(ge=0, description="blocked cross-validated MAE, people per frame")
+    cv_rmse: float = Field(ge=0)
+    fit_mae: float = Field(ge=0, description="in-sample MAE (optimistic), people per frame")
+    command: str = Field(description="the command that produced this file")
+
+    def apply(self, detected: float) -> float:
+        """Estimated people for ``detected`` person detections (never below 0).
+
+        >>> CountCalibration.model_construct(intercept=2.0, slope=1.5).apply(10)
+        17.0
+        """
+        return max(0.0, self.intercept + self.slope * detected)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> CountCalibration:
+        """Read a calibration file; errors name the file."""
+        try:
+            return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"calibration file {path} not found") from exc
+        except ValueError as exc:
+            raise ValueError(f"calibration file {path}: {exc}") from exc
