@@ -124,7 +124,7 @@ def keys_create(
     name: Annotated[str, typer.Option("--name", help="unique name; it is the actor in audit entries")],
     scope: Annotated[
         list[str],
-        typer.Option("--scope", help="repeat: events:write, events:read, reviews:read, reviews:write, audit:read, admin"),
+        typer.Option("--scope", help="repeat: events:write, events:read, reviews:read, reviews:write, audit:read, webhooks:manage, metrics:read, admin"),
     ],
     store: Annotated[Optional[str], typer.Option("--store", help="bind the key to one store_id")] = None,  # noqa: UP045
     database_url: DatabaseUrl = None,

@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
+    # Operations (issue 6): rate limits and integrator webhooks. Secrets come from the environment only.
+    rate_limit_per_s: float = Field(default=100.0, gt=0, description="requests per second per API key (per client address without one)")
+    rate_limit_burst: int = Field(default=400, ge=1, description="requests a key may send at once before the rate applies")
+    webhook_secret_key: SecretStr | None = Field(
+        default=None, description="master key (>= 32 characters) from which each webhook's signing secret is derived"
+    )
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100, description="POST attempts before a delivery is dead-lettered")
+    webhook_retry_initial_s: float = Field(default=5.0, gt=0, description="first retry delay, seconds (doubles, with jitter)")
+    webhook_retry_max_s: float = Field(default=3600.0, gt=0, description="longest retry delay, seconds")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120, description="seconds to wait for an integrator's answer")
+
     @field_validator("review_deadlines_s")
     @classmethod
     def _positive_deadlines(cls, value: dict[str, int]) -> dict[str, int]:

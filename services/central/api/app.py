@@ -15,11 +15,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.central.api.errors import install_error_handlers
-from services.central.api.routes import audit, events, health, reviews, stores
+from services.central.api.routes import audit, events, health, ops, reviews, stores, webhooks
 from services.central.dashboard import routes as dashboard
 from services.central.db.migrate import upgrade
 from services.central.db.session import Database
 from services.central.policy import record_review_policy
+from services.central.ratelimit import RateLimitMiddleware
 from services.central.settings import Settings
 
 API_VERSION = "1.0"
@@ -48,6 +49,9 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     for router in (events.router, reviews.router, audit.router, stores.router, health.router, dashboard.router):
         app.include_router(router)
+    for router in (ops.router, webhooks.router):  # issue 6: readyz, metrics, edges, dead letters, webhooks
+        app.include_router(router)
+    app.add_middleware(RateLimitMiddleware, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst)
     return app
 
 

@@ -11,7 +11,7 @@ True
 >>> parse_scopes(["events:read", "events:reed"])
 Traceback (most recent call last):
 ...
-ValueError: unknown scope 'events:reed'; valid scopes: admin, audit:read, events:read, events:write, reviews:read, reviews:write
+ValueError: unknown scope 'events:reed'; valid scopes: admin, audit:read, events:read, events:write, metrics:read, reviews:read, reviews:write, webhooks:manage
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ class Scope(StrEnum):
     REVIEWS_READ = "reviews:read"
     REVIEWS_WRITE = "reviews:write"
     AUDIT_READ = "audit:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"  # integrators: create, list, delete webhooks; see dead deliveries
+    METRICS_READ = "metrics:read"  # Prometheus scraping /metrics
     ADMIN = "admin"  # implies every other scope
 
 

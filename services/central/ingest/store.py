@@ -26,6 +26,7 @@ from services.central.audit.chain import canonical_json
 from services.central.db.tables import EventRow
 from services.central.review import service as review
 from services.central.settings import Settings
+from services.central.webhooks import service as webhooks
 from services.contract import Event
 
 
@@ -88,6 +89,7 @@ def ingest(
         new_ids = _insert_ignoring_duplicates(session, rows)
     stored = [i for i in unique if i in new_ids]
     duplicates = [i for i in unique if i not in new_ids]
+    webhooks.enqueue(session, [unique[i] for i in stored], now)  # same transaction: no event without its deliveries
 
     review_ids: list[int] = []
     alerts = [unique[i] for i in stored if unique[i].review_required]

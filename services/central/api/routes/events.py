@@ -19,6 +19,7 @@ from services.central.auth import Principal
 from services.central.db.session import Database
 from services.central.ingest import ingest
 from services.central.ingest.parse import BodyNotJson, decode_json, parse_events
+from services.central.metrics import observe_ingest
 from services.central.reads.events import EventFilter, get_event, list_events
 from services.central.settings import Settings
 from services.contract import MAX_BATCH, Event, UseCase
@@ -51,6 +52,7 @@ def _check_store_binding(principal: Principal, events: list[Event], single: bool
 def _store(db: Database, settings: Settings, principal: Principal, events: list[Event]) -> IngestOut:
     with db.unit_of_work() as session:  # commits before we answer: an ack means durable
         result = ingest(session, events, settings, actor=principal.name)
+    observe_ingest("http", events, result.stored, datetime.now(timezone.utc))
     return IngestOut(stored=result.stored, duplicates=result.duplicates)
 
 

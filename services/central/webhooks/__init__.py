@@ -1,0 +1,1 @@
+"""Integrator webhooks: HMAC-signed POSTs of stored events, retried with backoff, dead-lettered."""
