@@ -5,11 +5,14 @@ import importlib
 import importlib.util
 import pkgutil
 
+import numpy as np
 import pytest
 
 import edge
 import services
 
+NUMPY_DEFAULT_PRINT = dict(edgeitems=3, infstr="inf", linewidth=75, nanstr="nan", precision=8, suppress=False,
+                           threshold=1000, formatter=None, sign="-", floatmode="maxprec", legacy=False)
 SKIP = ("migrations",)  # Alembic env scripts run only under alembic
 
 
@@ -26,6 +29,8 @@ def modules_with_examples():
 @pytest.mark.parametrize("name", sorted(modules_with_examples()))
 def test_docstring_examples(name):
     module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    # ultralytics changes numpy's global print options when imported; examples assume the defaults
+    with np.printoptions(**NUMPY_DEFAULT_PRINT):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
