@@ -235,3 +235,9 @@ def fit_count_command(
 from edge.eval.mask import mask_command  # noqa: E402
 
 eval_app.command("mask")(mask_command)
+
+# Detection sanity on real annotated photos (edge/eval/detect.py).
+from edge.eval.detect import detect_command, faces_command  # noqa: E402
+
+eval_app.command("detect")(detect_command)
+eval_app.command("faces")(faces_command)
