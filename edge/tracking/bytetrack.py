@@ -1,86 +1,242 @@
-"""ByteTrack over :class:`~edge.detections.Detections`, using ultralytics' BYTETracker.
+"""ByteTrack (Zhang et al., ECCV 2022) over :class:`~edge.detections.Detections`, in numpy + lap.
 
-Importing ``ultralytics.trackers`` imports torch (through ``ultralytics.utils``), although the
-tracker itself is numpy + lap. The import therefore happens when a :class:`ByteTracker` is built,
-never when this module is imported, so the rest of the edge worker stays torch-free until
-tracking is switched on.
+No torch and no ultralytics: this is what the slim edge image runs. One frame of :meth:`ByteTracker.update`:
+
+1. Predict every confirmed and lost track one frame ahead (constant-velocity Kalman filter in
+   xyah space, :mod:`edge.tracking.kalman`).
+2. Match high-score detections (score >= ``track_high_thresh``) to those tracks by IoU, weighted
+   by the detection score when ``fuse_score`` is on; a lost track matched here is re-found.
+3. Match low-score detections (``track_low_thresh`` < score < high) to the still unmatched
+   *tracked* tracks by IoU alone (IoU >= 0.5): this is ByteTrack's point, occluded people keep
+   their track through the frames where the detector is unsure. Tracks still unmatched are lost.
+4. Match unconfirmed tracks (started last frame) to the high-score detections left over; an
+   unconfirmed track that finds none is dropped, so a one-frame false positive never gets an id
+   out of the tracker.
+5. Start a track for each high-score detection left whose score is >= ``new_track_thresh``.
+6. Expire lost tracks not seen for more than ``config.lost_frames`` frames (see :func:`_keep_lost`
+   for the grace frame), and of two tracks (one tracked, one lost) over the same box, drop the younger.
+
+The behaviour follows the authors' reference code (and ultralytics' port of it) step for step, so
+track ids agree with those implementations on the same detections (see
+tests/edge/test_tracking_reference.py).
 """
 
 from __future__ import annotations
 
-import os
-from types import SimpleNamespace
-from typing import Any
+from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 import numpy.typing as npt
 
 from edge.detections import Detections
+from edge.tracking import kalman
 from edge.tracking.config import TrackerConfig
+from edge.tracking.matching import assign, fused_cost, iou_matrix
+
+# Fixed by ByteTrack (not tuned per site), so constants rather than config fields.
+_LOW_SCORE_MAX_COST = 0.5  # step 3: 1 - IoU; low-score boxes are not score-weighted, that would reject them all
+_UNCONFIRMED_MAX_COST = 0.7  # step 4: cost (1 - IoU, score-weighted like step 2) to confirm a new track
+_DUPLICATE_MAX_COST = 0.15  # step 6: 1 - IoU under which a tracked and a lost track are the same person
 
 
-class _Boxes:
-    """The minimal ``Boxes``-like view BYTETracker reads: conf, cls, xyxy, xywh, len, mask indexing."""
+class TrackState(IntEnum):
+    """Where a track is in its life."""
 
-    __slots__ = ("conf", "cls", "xyxy")
+    TRACKED = 1  # matched a detection this frame
+    LOST = 2  # unmatched, kept (predicted) for re-identification
+    REMOVED = 3  # gone for good
 
-    def __init__(self, xyxy: npt.NDArray[np.float32], conf: npt.NDArray[np.float32], cls: npt.NDArray[np.float32]):
-        self.xyxy, self.conf, self.cls = xyxy, conf, cls
 
-    @classmethod
-    def of(cls, dets: Detections) -> _Boxes:
-        return cls(dets.xyxy, dets.score, dets.class_id.astype(np.float32))
+@dataclass(slots=True, eq=False)
+class Track:
+    """One person's track. Mutable: the tracker corrects it in place each frame.
+
+    Attributes:
+        track_id: unique per tracker, from 1 in order of creation.
+        mean: (8,) Kalman state ``(x, y, a, h, vx, vy, va, vh)``, pixels and pixels per frame.
+        covariance: (8, 8) Kalman covariance.
+        start_frame: frame number (from 1) the track was created in.
+        last_frame: last frame number in which it matched a detection.
+        det_index: row of that frame's Detections it matched.
+        confirmed: matched in two consecutive frames (or created in the tracker's first frame).
+        state: :class:`TrackState`.
+        expired: was once lost for longer than the buffer (see :func:`_keep_lost`).
+    """
+
+    track_id: int
+    mean: npt.NDArray[np.float64]
+    covariance: npt.NDArray[np.float64]
+    start_frame: int
+    last_frame: int
+    det_index: int
+    confirmed: bool
+    state: TrackState = TrackState.TRACKED
+    expired: bool = False
 
     @property
-    def xywh(self) -> npt.NDArray[np.float32]:
-        wh = self.xyxy[:, 2:] - self.xyxy[:, :2]
-        return np.concatenate([self.xyxy[:, :2] + wh / 2, wh], axis=1)
+    def xyxy(self) -> npt.NDArray[np.float64]:
+        """(4,) predicted / corrected box in pixels."""
+        return kalman.xyah_to_xyxy(self.mean[None])[0]
 
-    def __len__(self) -> int:
-        return len(self.conf)
+    @property
+    def age(self) -> int:
+        """Frames between creation and the last match."""
+        return self.last_frame - self.start_frame
 
-    def __getitem__(self, index: Any) -> _Boxes:
-        return _Boxes(self.xyxy[index], self.conf[index], self.cls[index])
+
+def _boxes(tracks: list[Track]) -> npt.NDArray[np.float64]:
+    """(n, 4) current boxes of ``tracks``."""
+    if not tracks:
+        return np.zeros((0, 4))
+    return kalman.xyah_to_xyxy(np.stack([t.mean for t in tracks]))
 
 
-def _new_bytetracker(config: TrackerConfig) -> Any:
-    os.environ.setdefault("YOLO_OFFLINE", "1")  # never pip-install lap at run time
-    os.environ.setdefault("YOLO_AUTOINSTALL", "false")
-    try:
-        from ultralytics.trackers.byte_tracker import BYTETracker
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise RuntimeError("tracking needs the ultralytics package (with torch) and lap; install them") from exc
-    args = SimpleNamespace(
-        tracker_type="bytetrack",
-        track_high_thresh=config.track_high_thresh,
-        track_low_thresh=config.track_low_thresh,
-        new_track_thresh=config.new_track_thresh,
-        track_buffer=config.lost_frames,  # this BYTETracker reads the buffer as frames, with no fps scaling
-        match_thresh=config.match_thresh,
-        fuse_score=config.fuse_score,
-    )
-    return BYTETracker(args)
+def _predict(tracks: list[Track]) -> None:
+    """Advance ``tracks`` one frame in place (one batched Kalman step)."""
+    if not tracks:
+        return
+    mean = np.stack([t.mean for t in tracks])
+    # A lost track keeps drifting with its last speed but stops growing or shrinking: an unseen
+    # box's height velocity is pure noise and would otherwise run away over the lost frames.
+    mean[[t.state != TrackState.TRACKED for t in tracks], 7] = 0.0
+    mean, covariance = kalman.predict(mean, np.stack([t.covariance for t in tracks]))
+    for track, m, c in zip(tracks, mean, covariance):
+        track.mean, track.covariance = m, c
+
+
+def _split_by_score(detections: Detections, config: TrackerConfig) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Row indices of the high-score and of the low-score detections; boxes without area are neither."""
+    wh = detections.xyxy[:, 2:] - detections.xyxy[:, :2]
+    valid = (wh > 0).all(axis=1)  # height 0 would make the aspect ratio infinite
+    score = detections.score
+    high = valid & (score >= config.track_high_thresh)
+    low = valid & (score > config.track_low_thresh) & (score < config.track_high_thresh)
+    return np.flatnonzero(high), np.flatnonzero(low)
+
+
+def _keep_lost(old_lost: list[Track], newly_lost: list[Track], frame: int, lost_frames: int) -> list[Track]:
+    """The lost tracks to keep for re-identification after ``frame``.
+
+    A lost track expires when more than ``lost_frames`` frames have passed since its last match.
+    As in the authors' reference code (which marks it removed but takes it off the lost list only
+    one frame later), an expired track stays matchable for one grace frame; one re-found then has
+    used up its grace and is forgotten as soon as it is lost again. We keep this so that ids agree
+    with the reference implementations.
+    """
+    kept = []
+    for track in old_lost:
+        if track.state != TrackState.LOST or track.expired:
+            continue  # re-found this frame, or its grace frame is over
+        track.expired = frame - track.last_frame > lost_frames
+        kept.append(track)
+    return kept + [t for t in newly_lost if not t.expired]
+
+
+def _drop_duplicates(tracked: list[Track], lost: list[Track]) -> tuple[list[Track], list[Track]]:
+    """Of each (tracked, lost) pair over the same box (IoU > 0.85), drop the one with the shorter history.
+
+    Ties drop the tracked one, as the reference does.
+    """
+    if not tracked or not lost:
+        return tracked, lost
+    cost = 1.0 - iou_matrix(_boxes(tracked), _boxes(lost))
+    drop_tracked: set[int] = set()
+    drop_lost: set[int] = set()
+    for p, q in zip(*np.nonzero(cost < _DUPLICATE_MAX_COST)):
+        if tracked[p].age > lost[q].age:
+            drop_lost.add(int(q))
+        else:
+            drop_tracked.add(int(p))
+    return ([t for i, t in enumerate(tracked) if i not in drop_tracked],
+            [t for i, t in enumerate(lost) if i not in drop_lost])
 
 
 class ByteTracker:
-    """Detections in, the same detections with ``tracker_id`` out (only those in a live track).
+    """Detections in, the same detections with ``tracker_id`` out (only those in a live, confirmed track).
 
-    Boxes, scores and classes are the detector's (not the Kalman-smoothed ones), so what
-    analyzers see is what the detector saw. Track ids start at 1 and are unique per tracker.
+    Boxes, scores and classes are the detector's (not the Kalman-smoothed ones), so what analyzers
+    see is what the detector saw. Association ignores the class. Track ids start at 1 and are
+    unique per tracker.
+
+    >>> t = ByteTracker()
+    >>> d = Detections(np.array([[10, 10, 50, 110]], np.float32), np.array([0.9], np.float32), np.array([0]))
+    >>> [t.update(d).tracker_id.tolist() for _ in range(3)]
+    [[1], [1], [1]]
     """
 
     def __init__(self, config: TrackerConfig | None = None) -> None:
         self.config = config or TrackerConfig()
-        self._tracker = _new_bytetracker(self.config)
-
-    def update(self, detections: Detections, frame: np.ndarray | None = None) -> Detections:
-        """Advance one frame; ``frame`` (BGR) is accepted for trackers that use pixels (ByteTrack does not)."""
-        rows = self._tracker.update(_Boxes.of(detections), frame)
-        if len(rows) == 0:
-            return detections[np.zeros(0, dtype=np.int64)].with_tracker_ids(np.zeros(0, dtype=np.int64))
-        idx = rows[:, -1].astype(np.int64)  # index of the detection each live track matched this frame
-        return detections[idx].with_tracker_ids(rows[:, 4].astype(np.int64))
+        self.reset()
 
     def reset(self) -> None:
         """Forget all tracks (e.g. after a camera reconnect); ids restart at 1."""
-        self._tracker.reset()
+        self._frame = 0
+        self._next_id = 1
+        self._tracked: list[Track] = []  # state TRACKED, confirmed or not, in a stable order
+        self._lost: list[Track] = []
+
+    def update(self, detections: Detections, frame: np.ndarray | None = None) -> Detections:
+        """Advance one frame; ``frame`` (BGR) is accepted for trackers that use pixels (ByteTrack does not)."""
+        self._frame += 1
+        config = self.config
+        high, low = _split_by_score(detections, config)
+        xyah = kalman.xyxy_to_xyah(detections.xyxy)
+        unconfirmed = [t for t in self._tracked if not t.confirmed]
+        pool = [t for t in self._tracked if t.confirmed] + self._lost
+        _predict(pool)  # unconfirmed tracks are one frame old and at rest: the reference leaves them be
+
+        # Step 2: high-score detections against every confirmed and lost track.
+        first = assign(self._cost(pool, detections, high), config.match_thresh)
+        refound = [pool[r] for r, _ in first.matches if pool[r].state == TrackState.LOST]
+        for r, c in first.matches:
+            self._correct(pool[r], int(high[c]), xyah)
+
+        # Step 3: low-score detections keep still-unmatched tracked tracks alive.
+        waiting = [pool[r] for r in first.unmatched_rows if pool[r].state == TrackState.TRACKED]
+        second = assign(1.0 - iou_matrix(_boxes(waiting), detections.xyxy[low]), _LOW_SCORE_MAX_COST)
+        for r, c in second.matches:
+            self._correct(waiting[r], int(low[c]), xyah)
+        newly_lost = [waiting[r] for r in second.unmatched_rows]
+        for track in newly_lost:
+            track.state = TrackState.LOST
+
+        # Step 4: last frame's new tracks against the high-score detections nobody took.
+        left = high[first.unmatched_cols]
+        third = assign(self._cost(unconfirmed, detections, left), _UNCONFIRMED_MAX_COST)
+        for r, c in third.matches:
+            self._correct(unconfirmed[r], int(left[c]), xyah)
+        for r in third.unmatched_rows:
+            unconfirmed[r].state = TrackState.REMOVED
+
+        # Step 5: new tracks from confident leftovers.
+        started = [self._start(int(i), xyah) for i in left[third.unmatched_cols]
+                   if detections.score[i] >= config.new_track_thresh]
+
+        # Step 6: bookkeeping.
+        self._tracked = [t for t in self._tracked if t.state == TrackState.TRACKED] + started + refound
+        lost = _keep_lost(self._lost, newly_lost, self._frame, config.lost_frames)
+        self._tracked, self._lost = _drop_duplicates(self._tracked, lost)
+
+        live = [t for t in self._tracked if t.confirmed]
+        rows = np.array([t.det_index for t in live], dtype=np.int64)
+        return detections[rows].with_tracker_ids(np.array([t.track_id for t in live], dtype=np.int64))
+
+    def _cost(self, tracks: list[Track], detections: Detections, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Association cost of ``tracks`` against ``detections[rows]``: 1 - IoU, score-weighted if configured."""
+        iou = iou_matrix(_boxes(tracks), detections.xyxy[rows])
+        return fused_cost(iou, detections.score[rows]) if self.config.fuse_score else 1.0 - iou
+
+    def _correct(self, track: Track, row: int, xyah: npt.NDArray[np.float64]) -> None:
+        """Fold detection ``row`` into ``track`` (a matched track is tracked and confirmed)."""
+        track.mean, track.covariance = kalman.update(track.mean, track.covariance, xyah[row])
+        track.state, track.confirmed = TrackState.TRACKED, True
+        track.last_frame, track.det_index = self._frame, row
+
+    def _start(self, row: int, xyah: npt.NDArray[np.float64]) -> Track:
+        """A new track at detection ``row``; confirmed at once only in the tracker's first frame."""
+        mean, covariance = kalman.initiate(xyah[row])
+        track = Track(self._next_id, mean, covariance, start_frame=self._frame, last_frame=self._frame,
+                      det_index=row, confirmed=self._frame == 1)
+        self._next_id += 1
+        return track

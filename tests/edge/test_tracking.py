@@ -1,4 +1,4 @@
-"""ByteTrack wrapper: ids persist on real pedestrian video; Detections in, Detections out."""
+"""ByteTrack: ids persist on real pedestrian video; Detections in, Detections out."""
 
 from __future__ import annotations
 
