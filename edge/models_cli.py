@@ -25,7 +25,9 @@ def verify_command(
 ) -> None:
     """Check every listed model file for presence, size and sha256.
 
-    Prints one line per file: ok, missing (with the public source to fetch it from), wrong size or
+    Published files are looked for in the models directory; weights trained here and committed
+    (``location: repo``) under models/ in this repository. Prints one line per file: ok, missing
+    (with the public source to fetch it from, or how to restore a committed one), wrong size or
     wrong hash. Exits 1 on any problem, 2 when the manifest itself is invalid.
     """
     folder = models_dir_ or models_dir()
@@ -39,12 +41,13 @@ def verify_command(
     if as_json:
         typer.echo(json.dumps({
             "models_dir": str(folder),
+            "repo_dir": str(manifest.base_dir),
             "ok": not problems,
-            "files": [{"model": c.model, "file": c.file, "status": c.status.value, "expected_sha256": c.expected_sha256,
-                       "actual_sha256": c.actual_sha256, "source": c.source} for c in checks],
+            "files": [{"model": c.model, "file": c.file, "location": c.location, "path": str(c.path), "status": c.status.value,
+                       "expected_sha256": c.expected_sha256, "actual_sha256": c.actual_sha256, "source": c.source} for c in checks],
         }, indent=2))
     else:
-        typer.echo(f"models dir: {folder}")
+        typer.echo(f"models dir: {folder} (committed weights: {manifest.base_dir})")
         for check in checks:
             typer.echo(check.describe())
         for extra in unlisted_files(manifest, folder) if not name else []:
@@ -56,7 +59,7 @@ def verify_command(
 
 @models_app.command("list")
 def list_command(manifest_path: Path = _MANIFEST) -> None:
-    """One line per model: name, version, task, input size, licence."""
+    """One line per model: name, version, task, input size, licence (committed weights marked "repo")."""
     try:
         manifest = load_manifest(manifest_path)
     except ManifestError as exc:
@@ -64,4 +67,5 @@ def list_command(manifest_path: Path = _MANIFEST) -> None:
         raise typer.Exit(2) from exc
     for m in manifest.models:
         size = "any" if m.input_size is None else f"{m.input_size[0]}x{m.input_size[1]}"
-        typer.echo(f"{m.name:<40} {m.version}  {m.task:<17} {size:<8} {m.license}")
+        where = "repo" if m.location == "repo" else ""
+        typer.echo(f"{m.name:<40} {m.version}  {m.task:<17} {size:<8} {where:<4} {m.license}")

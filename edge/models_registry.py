@@ -1,8 +1,10 @@
 """The model registry: ``models/manifest.yaml`` loaded, validated and checked against the files.
 
-Model files are never committed; the manifest says which files the project expects, their
-sha256 and size, where to fetch each one publicly and under which licence. ``anshin models
-verify`` runs :func:`verify` over a models directory.
+Published model files are never committed; the manifest says which files the project expects,
+their sha256 and size, where to fetch each one publicly and under which licence. Weights trained
+here and committed (``location: repo``, e.g. the mask head) are listed the same way, with a path
+relative to ``models/`` and the training code as their source. ``anshin models verify`` runs
+:func:`verify` over a models directory and the repository's own files.
 
 A model's ``version`` is the first 12 hex digits of its main file's sha256: the same string a
 detector reports as ``model_version``, so an event names exactly the bytes that produced it.
@@ -14,10 +16,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from edge.paths import PROJECT_ROOT
 
@@ -70,12 +73,28 @@ class ModelEntry(FileRef):
     classes: list[str] = Field(min_length=1, description="class names by id")
     companions: list[FileRef] = Field(default=[], description="other files the model needs (e.g. a Caffe prototxt)")
     derived_from: str | None = Field(default=None, description="registry name of the model this one was converted from")
+    requires: list[str] = Field(default=[], description="registry names of other models it needs at run time (e.g. a backbone)")
+    location: Literal["models_dir", "repo"] = Field(
+        default="models_dir",
+        description="models_dir: fetched into $ANSHIN_MODELS_DIR, never committed; "
+        "repo: trained here and committed, files are paths relative to models/",
+    )
     card: str | None = Field(default=None, description="model card path relative to models/")
 
     @model_validator(mode="after")
     def _version_is_hash_prefix(self) -> ModelEntry:
         if self.version != self.sha256[:12]:
             raise ValueError(f"model {self.name!r}: version {self.version!r} must be sha256[:12] = {self.sha256[:12]!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _file_fits_location(self) -> ModelEntry:
+        for ref in self.files:
+            path = PurePosixPath(ref.file)
+            if self.location == "models_dir" and len(path.parts) != 1:
+                raise ValueError(f"model {self.name!r}: file {ref.file!r} must be a bare file name in the models directory")
+            if self.location == "repo" and (path.is_absolute() or ".." in path.parts or "\\" in ref.file):
+                raise ValueError(f"model {self.name!r}: file {ref.file!r} must be a path inside models/ (relative, no '..')")
         return self
 
     @property
@@ -86,7 +105,7 @@ class ModelEntry(FileRef):
 
 
 class Manifest(_Strict):
-    schema_version: int = Field(ge=1, le=1)
+    schema_version: Literal[2] = Field(description="2 added location (repo files) and requires")
     class_lists: dict[str, list[str]] = Field(default={}, description="shared class lists, referenced by YAML anchors")
     models: list[ModelEntry] = Field(min_length=1)
 
@@ -101,7 +120,17 @@ class Manifest(_Strict):
         for model in self.models:
             if model.derived_from is not None and model.derived_from not in names:
                 raise ValueError(f"model {model.name!r}: derived_from {model.derived_from!r} is not in the manifest")
+            for needed in model.requires:
+                if needed not in names or needed == model.name:
+                    raise ValueError(f"model {model.name!r}: requires {needed!r}, which is not another model in the manifest")
         return self
+
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder the manifest was loaded from: where ``location: repo`` files and cards live."""
+        return self._base_dir or MANIFEST_PATH.parent
 
     def get(self, name: str) -> ModelEntry:
         """The entry named ``name`` (or whose main file is ``name``); KeyError lists the known names."""
@@ -132,6 +161,7 @@ def load_manifest(path: str | Path = MANIFEST_PATH) -> Manifest:
     for model in manifest.models:
         if model.card is not None and not (path.parent / model.card).is_file():
             raise ManifestError(f"model manifest {path}: model {model.name!r} names card {model.card!r}, which does not exist")
+    manifest._base_dir = path.resolve().parent
     return manifest
 
 
@@ -153,6 +183,7 @@ class FileCheck:
     expected_sha256: str
     actual_sha256: str | None
     source: str
+    location: str = "models_dir"
 
     @property
     def ok(self) -> bool:
@@ -161,20 +192,30 @@ class FileCheck:
     def describe(self) -> str:
         """One human line, e.g. ``yolov8n_int8  yolov8n_int8.onnx  ok``."""
         head = f"{self.model:<42} {self.file:<46} {self.status.value}"
+        got = self.actual_sha256 or "?"
+        if self.location == "repo":  # committed here: git has the right bytes, the training code can remake them
+            if self.status is Status.MISSING:
+                return f"{head}: not at {self.path}; it is committed to this repository: restore it with git, or retrain it ({self.source})"
+            if self.status is not Status.OK:
+                return (f"{head}: expected sha256 {self.expected_sha256}, got {got}; restore it with git, or, if it was "
+                        f"retrained on purpose, update its sha256, bytes and version in the manifest")
+            return head
         if self.status is Status.MISSING:
             return f"{head}: not in {self.path.parent}; fetch it from {self.source}"
         if self.status is Status.WRONG_SIZE or self.status is Status.WRONG_HASH:
-            got = self.actual_sha256 or "?"
             return f"{head}: expected sha256 {self.expected_sha256}, got {got}; re-fetch it from {self.source}"
         return head
 
 
-def check_file(model: ModelEntry, ref: FileRef, models_dir: Path) -> FileCheck:
-    """Presence, size, then sha256 (size first: a cheap way to catch truncated copies)."""
-    path = models_dir / ref.file
+def check_file(model: ModelEntry, ref: FileRef, models_dir: Path, repo_dir: Path = MANIFEST_PATH.parent) -> FileCheck:
+    """Presence, size, then sha256 (size first: a cheap way to catch truncated copies).
+
+    ``location: repo`` files are looked up under ``repo_dir`` (the manifest's folder), others under ``models_dir``.
+    """
+    path = (repo_dir if model.location == "repo" else models_dir) / ref.file
 
     def result(status: Status, actual: str | None = None) -> FileCheck:
-        return FileCheck(model.name, ref.file, path, status, ref.sha256, actual, model.source)
+        return FileCheck(model.name, ref.file, path, status, ref.sha256, actual, model.source, model.location)
 
     if not path.is_file():
         return result(Status.MISSING)
@@ -185,14 +226,14 @@ def check_file(model: ModelEntry, ref: FileRef, models_dir: Path) -> FileCheck:
 
 
 def verify(manifest: Manifest, models_dir: Path, names: list[str] | None = None) -> list[FileCheck]:
-    """Check every file of every (or each named) model in ``models_dir``."""
+    """Check every file of every (or each named) model: published ones in ``models_dir``, committed ones in the repository."""
     models = manifest.models if not names else [manifest.get(n) for n in names]
-    return [check_file(m, ref, models_dir) for m in models for ref in m.files]
+    return [check_file(m, ref, models_dir, manifest.base_dir) for m in models for ref in m.files]
 
 
 def unlisted_files(manifest: Manifest, models_dir: Path) -> list[str]:
     """Files in ``models_dir`` that no manifest entry names (informational)."""
-    listed = {f.file for m in manifest.models for f in m.files}
+    listed = {f.file for m in manifest.models if m.location == "models_dir" for f in m.files}
     if not models_dir.is_dir():
         return []
     return sorted(p.name for p in models_dir.iterdir() if p.is_file() and p.name not in listed
@@ -203,11 +244,26 @@ class ModelIntegrityError(RuntimeError):
     """A model file is missing or is not the published bytes."""
 
 
+def required_models(manifest: Manifest, name: str) -> list[str]:
+    """``name`` and, transitively, every model it ``requires`` (each once, ``name`` first)."""
+    order: list[str] = []
+    pending = [manifest.get(name).name]
+    while pending:
+        current = pending.pop(0)
+        if current not in order:
+            order.append(current)
+            pending.extend(manifest.get(current).requires)
+    return order
+
+
 def require_verified(name: str, models_dir: Path, manifest: Manifest | None = None) -> ModelEntry:
-    """The manifest entry for ``name`` after checking its files; raises :class:`ModelIntegrityError`."""
+    """The manifest entry for ``name`` after checking its files and those of the models it requires.
+
+    Raises :class:`ModelIntegrityError` naming every missing or altered file.
+    """
     manifest = manifest or load_manifest()
     entry = manifest.get(name)
-    problems = [c.describe() for c in verify(manifest, models_dir, [entry.name]) if not c.ok]
+    problems = [c.describe() for c in verify(manifest, models_dir, required_models(manifest, entry.name)) if not c.ok]
     if problems:
         raise ModelIntegrityError("\n".join(problems))
     return entry
