@@ -105,7 +105,7 @@ def load_reference_photos(path: Path = REFERENCE_PHOTOS, media: Path | None = No
         if "faces" in entry:
             faces = _array(entry["faces"]["points"], 2, f"{where}.faces.points")
             ignore = _array(entry["faces"].get("ignore", []), 2, f"{where}.faces.ignore")
-        photos.append(PhotoTruth(name, persons, faces, ignore, "count: data manifest; boxes and face points: hand-annotated (models/eval/reference_photos.json)"))
+        photos.append(PhotoTruth(name, persons, faces, ignore, f"data manifest counts; hand-annotated boxes and face points ({Path(path).name})"))
     return photos
 
 
@@ -339,18 +339,18 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
 
 
 _TRUTH = typer.Option(REFERENCE_PHOTOS, "--truth", help="hand annotations of bus.jpg, zidane.jpg and the mask scenes")
-_MEDIA = typer.Option(None, "--media-dir", help="media folder [default: $ANSHIN_MEDIA_DIR, else ../shared/data/media]")
+_MEDIA = typer.Option(None, "--media-dir", help="media folder (default: $ANSHIN_MEDIA_DIR, else ../shared/data/media)")
 _JSON = typer.Option(False, "--json", help="print the result as one JSON line")
 
 
 def detect_command(
     detector: str = typer.Option("onnx", "--detector", help="backend: onnx | ultralytics"),
-    model: str | None = typer.Option(None, "--model", help="model file in the models directory [default: yolov8n_int8.onnx]"),
-    imgsz: int | None = typer.Option(None, "--imgsz", help="network input side in pixels [default: the model's own]"),
-    conf: float | None = typer.Option(None, "--conf", help="minimum person score [default: 0.25]"),
-    iou: float | None = typer.Option(None, "--iou", help="NMS IoU threshold [default: 0.45]"),
+    model: str | None = typer.Option(None, "--model", help="model file in the models directory (default yolov8n_int8.onnx)"),
+    imgsz: int | None = typer.Option(None, "--imgsz", help="network input side in pixels (default: the model's own)"),
+    conf: float | None = typer.Option(None, "--conf", help="minimum person score (default 0.25)"),
+    iou: float | None = typer.Option(None, "--iou", help="NMS IoU threshold (default 0.45)"),
     min_iou: float = typer.Option(0.5, "--match-iou", min=0.05, max=1.0, help="IoU at which a detection matches a labelled person"),
-    threads: int | None = typer.Option(None, "--threads", help="intra-op threads [default: the runtime's choice]"),
+    threads: int | None = typer.Option(None, "--threads", help="intra-op threads (default: the runtime's choice)"),
     truth: Path = _TRUTH,
     media: Path | None = _MEDIA,
     as_json: bool = _JSON,
