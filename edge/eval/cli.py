@@ -29,13 +29,13 @@ DEFAULTS = {"model": "yolov8n_int8.onnx", "conf": 0.25, "iou": 0.45}
 IMAGES = typer.Option(..., "--images", exists=True, file_okay=False, help="folder of frames")
 TRUTH = typer.Option(None, "--truth", help="truth JSON (file -> {count, heads}); default IMAGES/truth.json")
 DETECTOR = typer.Option("onnx", "--detector", help="backend: onnx | ultralytics")
-MODEL = typer.Option(None, "--model", help="model file in the models directory, or a path [default: yolov8n_int8.onnx]")
-IMGSZ = typer.Option(None, "--imgsz", help="network input side in pixels [default: the model's own]")
-CONF = typer.Option(None, "--conf", help="minimum person score [default: 0.25]")
-IOU = typer.Option(None, "--iou", help="NMS IoU threshold [default: 0.45]")
+MODEL = typer.Option(None, "--model", help="model file in the models directory, or a path (default: yolov8n_int8.onnx)")
+IMGSZ = typer.Option(None, "--imgsz", help="network input side in pixels (default: the model's own)")
+CONF = typer.Option(None, "--conf", help="minimum person score (default: 0.25)")
+IOU = typer.Option(None, "--iou", help="NMS IoU threshold (default: 0.45)")
 TILES = typer.Option(None, "--tiles", help="sliced inference ROWSxCOLS (e.g. 2x2) plus the whole frame")
 OVERLAP = typer.Option(0.25, "--overlap", help="tile overlap, fraction of a tile's side")
-THREADS = typer.Option(None, "--threads", help="intra-op threads [default: the runtime's choice]")
+THREADS = typer.Option(None, "--threads", help="intra-op threads (default: the runtime's choice)")
 LIMIT = typer.Option(None, "--limit", help="use N frames evenly spread over the sorted file names")
 
 

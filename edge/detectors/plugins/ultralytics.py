@@ -24,6 +24,8 @@ def _load_yolo(path: Path) -> Any:
     # Never download or pip-install at run time: a missing piece must be a clear error instead.
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+    # Its info banners go to stdout, which belongs to commands that print JSON.
+    os.environ.setdefault("YOLO_VERBOSE", "false")
     try:
         from ultralytics import YOLO
     except ImportError as exc:  # pragma: no cover - depends on the environment
