@@ -44,3 +44,5 @@ from edge.cli import config_app, edge_app; app.add_typer(config_app, name="confi
 from services.central.cli import central_app; app.add_typer(central_app)  # noqa: E402,E702
 from services.demo import demo; app.command("demo")(demo)  # noqa: E402,E702
 from services.bench import bench_app; app.add_typer(bench_app, name="bench")  # noqa: E402,E702
+from services.central.users.cli import users_app; app.add_typer(users_app, name="users")  # noqa: E402,E702
+from services.central.stores.cli import stores_app; app.add_typer(stores_app, name="stores")  # noqa: E402,E702

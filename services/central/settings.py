@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,9 +57,18 @@ class Settings(BaseSettings):
         description="event types whose confirm/dismiss needs two different reviewers",
     )
 
-    ui_token: SecretStr | None = Field(
-        default=None, description="if set, the dashboard at / and /ui/* needs ?token=<this>"
+    # Dashboard (services/central/dashboard): sessions, store defaults, evidence snapshots.
+    session_idle_s: int = Field(default=8 * 3600, gt=0, description="a dashboard session ends after this many idle seconds")
+    session_max_s: int = Field(default=7 * 24 * 3600, gt=0, description="a dashboard session ends this many seconds after sign-in")
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Secure flag on the session cookie; auto: when the request came over https"
     )
+    default_privacy_profile: Literal["minimal", "standard", "identified"] = Field(
+        default="standard", description="privacy profile of a store nobody registered (`anshin stores set`)"
+    )
+    default_country: str = Field(default="JP", pattern=r"^[A-Z]{2}$", description="country of an unregistered store; JP: Japanese UI")
+    snapshot_max_bytes: int = Field(default=2 * 1024 * 1024, gt=0, description="largest accepted snapshot JPEG, bytes")
+    live_snapshots_kept: int = Field(default=3, ge=1, description="live pictures kept per camera (older ones are deleted)")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -23,7 +23,7 @@ from services.central.db.session import Database
 from services.central.settings import Settings
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-TABLES = "review_decisions, review_items, events, audit_log, api_keys"
+TABLES = "review_decisions, review_items, events, audit_log, api_keys, users, user_sessions, stores, snapshots"
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

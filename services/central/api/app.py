@@ -22,6 +22,7 @@ from services.central.db.session import Database
 from services.central.policy import record_review_policy
 from services.central.ratelimit import RateLimitMiddleware
 from services.central.settings import Settings
+from services.central.snapshots import routes as snapshots
 
 API_VERSION = "1.0"
 
@@ -51,6 +52,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     for router in (ops.router, webhooks.router):  # issue 6: readyz, metrics, edges, dead letters, webhooks
         app.include_router(router)
+    app.include_router(snapshots.router)  # issue 3: evidence and live pictures from the edge
+    dashboard.install_handlers(app)  # issue 3: sign-in redirects and 403 pages for the dashboard
     app.add_middleware(RateLimitMiddleware, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst)
     return app
 

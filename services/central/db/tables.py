@@ -225,3 +225,75 @@ class WebhookDelivery(Base):
         Index("ix_webhook_deliveries_webhook_state", "webhook_id", "state"),
         UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_event"),
     )
+
+
+# --------------------------------------------------------------------------- dashboard (issue 3)
+
+
+class UserRow(Base):
+    """A person who signs in to the dashboard. Only an argon2 hash of the password is stored.
+
+    In the audit chain and in review decisions a user is ``user:<id>``, never their name, so the
+    chain holds no personal data (see ``services.central.users``).
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # users.roles.Role
+    store_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: every store
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)  # ja | en; None: the store's default
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class UserSession(Base):
+    """A signed-in browser: the cookie holds a random token, this row only its sha256."""
+
+    __tablename__ = "user_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))  # sent back in forms and htmx headers
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    user: Mapped[UserRow] = relationship(lazy="joined", innerjoin=True)
+
+
+class StoreRow(Base):
+    """A store's privacy profile and country (the dashboard's default language follows it)."""
+
+    __tablename__ = "stores"
+
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    privacy_profile: Mapped[str] = mapped_column(String(16))  # minimal | standard | identified
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2, e.g. JP
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SnapshotRow(Base):
+    """An uploaded JPEG (evidence of an alert, or a camera's live picture); the bytes live in
+    ``{data_dir}/snapshots/<sha256>.jpg``, addressed by their digest. The same picture may be both
+    (a still camera), hence one row per kind."""
+
+    __tablename__ = "snapshots"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # evidence | live
+    store_id: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)  # pixels
+    height: Mapped[int] = mapped_column(Integer)  # pixels
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    anonymised: Mapped[bool] = mapped_column(Boolean)  # heads/faces blurred on the edge before upload
+    uploaded_by: Mapped[str] = mapped_column(String(128))  # API key name
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_snapshots_camera_kind", "store_id", "camera_id", "kind", "created_at"),)

@@ -26,6 +26,7 @@ from services.central.review.machine import (
     decide as decide_transition,
     release as release_transition,
 )
+from services.central.review.reasons import is_reason_code
 from services.central.settings import Settings
 
 #: Queue order: most severe first.
@@ -179,6 +180,7 @@ def decide(
         decision=decision.value, decided_round=decided_round,
         awaiting_second=True if outcome.awaiting_second else None,
         reason_sha256=_digest(reason), note_sha256=_digest(note),
+        reason_code=reason if is_reason_code(reason) else None,  # a listed code holds no personal data
     )
     return item
 
@@ -222,3 +224,20 @@ def list_items(
         .offset(offset)
     ).all()
     return list(page), total
+
+
+def count_by_state(session: Session, f: ReviewFilter, now: datetime | None = None) -> tuple[dict[State, int], int]:
+    """Items per state under ``f`` (its ``states`` ignored, so every state is counted), and how
+    many open ones are overdue."""
+    now = now or _now()
+    base = ReviewFilter(store_id=f.store_id, camera_id=f.camera_id, use_case=f.use_case)
+    rows = session.execute(
+        _filtered(select(ReviewItem.state, func.count()).select_from(ReviewItem), base, now).group_by(ReviewItem.state)
+    ).all()
+    counts = dict.fromkeys(State, 0)
+    counts.update({State(state): int(n) for state, n in rows})
+    overdue = session.scalar(
+        _filtered(select(func.count()).select_from(ReviewItem), ReviewFilter(
+            store_id=f.store_id, camera_id=f.camera_id, use_case=f.use_case, overdue=True), now)
+    ) or 0
+    return counts, int(overdue)

@@ -1,0 +1,1 @@
+"""Dashboard pages, one module per screen; ``services.central.dashboard.routes`` assembles them."""

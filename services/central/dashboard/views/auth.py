@@ -1,0 +1,86 @@
+"""Sign in, sign out, language switch.
+
+The sign-in form is protected against login CSRF by a double-submit token (a random cookie that
+the form must repeat); after sign-in every form carries the session's own CSRF token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import RedirectResponse, Response
+
+from services.central.dashboard.access import (
+    LANG_COOKIE,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    CsrfViewer,
+    cookie_secure,
+    safe_next,
+)
+from services.central.dashboard.web import PublicUi
+from services.central.users.service import check_sign_in
+from services.central.users.sessions import end_session, start_session
+
+router = APIRouter(include_in_schema=False)
+
+
+def _login_page(ui: PublicUi, next_path: str, status_code: int = 200, error: str | None = None,
+                notice: str | None = None) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = ui.page("login.html", status_code=status_code, login_csrf=token, next=next_path, error=error, notice=notice)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+                        secure=cookie_secure(ui.request, ui.settings.cookie_secure), path="/login")
+    return response
+
+
+@router.get("/login")
+def login_form(ui: PublicUi, next: str | None = None, out: bool = False) -> Response:  # noqa: A002 - the query name
+    if ui.viewer is not None:
+        return RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+    return _login_page(ui, safe_next(next), notice=ui.t("login.signed_out") if out else None)
+
+
+@router.post("/login")
+def login(
+    ui: PublicUi,
+    request: Request,
+    name: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=2048)] = "/queue",  # noqa: A002
+) -> Response:
+    target = safe_next(next)
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
+        return _login_page(ui, target, status.HTTP_403_FORBIDDEN, error=ui.t("login.expired"))
+    with ui.db.unit_of_work() as session:  # commits the audit entry of a failed attempt too
+        user = check_sign_in(session, name.strip(), password)
+        token = start_session(session, user, ui.settings.session_max_s)[0] if user is not None else None
+    if token is None:
+        return _login_page(ui, target, status.HTTP_401_UNAUTHORIZED, error=ui.t("login.failed"))
+    response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(SESSION_COOKIE, token, max_age=ui.settings.session_max_s, httponly=True, samesite="lax",
+                        secure=cookie_secure(request, ui.settings.cookie_secure), path="/")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(ui: PublicUi, request: Request, viewer: CsrfViewer) -> Response:
+    with ui.db.unit_of_work() as session:
+        end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login?out=1", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/lang/{locale}")
+def switch_language(locale: str, next: str | None = None) -> Response:  # noqa: A002
+    """Remember the viewer's language (a preference cookie, nothing else) and go back."""
+    response = RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+    if locale in ("ja", "en"):
+        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    return response

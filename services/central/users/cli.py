@@ -1,0 +1,160 @@
+"""``anshin users add|passwd|disable|enable|list``: dashboard accounts.
+
+Passwords are asked twice on a terminal, read from stdin with ``--password-stdin`` (scripts), or
+made up and printed once with ``--generate``. Every change is audited with actor ``cli``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+users_app = typer.Typer(help="Dashboard accounts: staff, manager, operator, auditor, admin.", no_args_is_help=True)
+
+DatabaseUrl = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional on some versions
+    typer.Option("--database-url", help="SQLAlchemy URL; default: ANSHIN_DATABASE_URL or sqlite:///var/central.db"),
+]
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="read the password from the first line of stdin")]
+Generate = Annotated[bool, typer.Option("--generate", help="make up a strong password and print it once")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def _database(database_url: str | None):  # noqa: ANN202 - Database, imported lazily
+    from services.central.db.migrate import upgrade
+    from services.central.db.session import Database
+    from services.central.settings import Settings
+
+    db = Database.from_settings(Settings(database_url=database_url) if database_url else Settings())
+    upgrade(db.engine)
+    return db
+
+
+def generate_password() -> str:
+    """16 URL-safe random characters (about 96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def _read_password(from_stdin: bool, generate: bool) -> tuple[str, bool]:
+    """The new password and whether it was generated (and so must be printed)."""
+    if from_stdin and generate:
+        raise _fail("use either --password-stdin or --generate, not both")
+    if generate:
+        return generate_password(), True
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise _fail("--password-stdin: stdin was empty")
+        return line, False
+    if not sys.stdin.isatty():
+        raise _fail("no terminal to ask for a password: pass --password-stdin or --generate")
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True), False
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Option("--name", help="sign-in name (letters, digits, _ . @ -)")],
+    role: Annotated[str, typer.Option("--role", help="staff, manager, operator, auditor or admin")],
+    store: Annotated[Optional[str], typer.Option("--store", help="limit the user to one store_id")] = None,  # noqa: UP045
+    locale: Annotated[Optional[str], typer.Option("--locale", help="ja or en; default: the store's country")] = None,  # noqa: UP045
+    password_stdin: PasswordStdin = False,
+    generate: Generate = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a dashboard account."""
+    from services.central.users.service import UserError, create_user
+
+    password, generated = _read_password(password_stdin, generate)
+    db = _database(database_url)
+    try:
+        with db.unit_of_work() as session:
+            user = create_user(session, name, password, role, store_id=store, locale=locale, actor="cli")
+            user_id = user.id
+    except UserError as e:
+        raise _fail(f"cannot add user: {e}") from None
+    finally:
+        db.dispose()
+    scope = f", store {store}" if store else ", every store"
+    typer.echo(f"created user {name!r} (id {user_id}, role {role}{scope})", err=True)
+    if generated:
+        typer.echo("password (shown once):", err=True)
+        typer.echo(password)
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Option("--name", help="sign-in name")],
+    password_stdin: PasswordStdin = False,
+    generate: Generate = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set a new password; the user's open sessions end."""
+    from services.central.users.service import UserError, find_user, set_password
+
+    password, generated = _read_password(password_stdin, generate)
+    db = _database(database_url)
+    try:
+        with db.unit_of_work() as session:
+            user = find_user(session, name)
+            if user is None:
+                raise _fail(f"no user named {name!r}", code=1)
+            set_password(session, user, password, actor="cli")
+    except UserError as e:
+        raise _fail(f"cannot set password: {e}") from None
+    finally:
+        db.dispose()
+    typer.echo(f"password of {name!r} changed; open sessions ended", err=True)
+    if generated:
+        typer.echo(password)
+
+
+def _set_disabled(name: str, disabled: bool, database_url: str | None) -> None:
+    from services.central.users.service import find_user, set_disabled
+
+    db = _database(database_url)
+    try:
+        with db.unit_of_work() as session:
+            user = find_user(session, name)
+            if user is None:
+                raise _fail(f"no user named {name!r}", code=1)
+            set_disabled(session, user, disabled, actor="cli")
+    finally:
+        db.dispose()
+    typer.echo(f"user {name!r} {'disabled; open sessions ended' if disabled else 'enabled'}")
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Option("--name")], database_url: DatabaseUrl = None) -> None:
+    """Refuse sign-in for an account and end its sessions (decisions it made stay attributed)."""
+    _set_disabled(name, True, database_url)
+
+
+@users_app.command("enable")
+def users_enable(name: Annotated[str, typer.Option("--name")], database_url: DatabaseUrl = None) -> None:
+    """Allow a disabled account to sign in again."""
+    _set_disabled(name, False, database_url)
+
+
+@users_app.command("list")
+def users_list(database_url: DatabaseUrl = None) -> None:
+    """Accounts: id, name, role, store, state."""
+    from sqlalchemy import select
+
+    from services.central.db.tables import UserRow
+
+    db = _database(database_url)
+    try:
+        with db.read_session() as session:
+            rows = session.scalars(select(UserRow).order_by(UserRow.id)).all()
+    finally:
+        db.dispose()
+    for u in rows:
+        state = "disabled" if u.disabled_at else "active"
+        typer.echo(f"{u.id}\t{u.name}\t{u.role}\t{u.store_id or '*'}\t{state}")
