@@ -28,8 +28,11 @@ $(STAMP): pyproject.toml Makefile
 	@$(PY) -c "import cv2, sys; v=cv2.__version__; sys.exit(0 if v.startswith('4.') else 'expected OpenCV 4.x, got '+v)"
 	@touch $(STAMP)
 
+# Debian's chromium for the dashboard's browser tests (Playwright's own download does not work
+# here), and a CJK font so Japanese pages render in screenshots.
 browsers:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
 demo: venv
 	$(VENV)/bin/anshin demo

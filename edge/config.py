@@ -159,6 +159,10 @@ class CameraConfig(Strict):
     tracker: TrackerConfig = TrackerConfig()
     zones: dict[Identifier, ZoneConfig] = Field(default_factory=dict)
     analyzers: list[AnalyzerConfig] = Field(default_factory=list)
+    live_snapshot_s: float = Field(
+        default=0.0, ge=0, le=3600,
+        description="seconds between blurred live pictures sent to central's store view; 0: none (never under minimal)",
+    )
 
     @field_validator("source")
     @classmethod

@@ -27,6 +27,7 @@ from edge.analyzers.base import Analyzer, FrameContext, analyzer_class
 from edge.config import CameraConfig, StoreConfig
 from edge.detections import Detections
 from edge.detectors.base import Detector
+from edge.evidence import EvidencePicture, FaceFinder, evidence_jpeg
 from edge.geometry import Anchor, anchor_points, inside, to_pixels
 from edge.outbox import Outbox
 from edge.publish import HttpPublisher
@@ -187,6 +188,8 @@ class EdgeWorker:
         self._lock = threading.Lock()
         self._last: tuple[Frame, Detections, dict[str, int]] | None = None
         self._publisher_thread: threading.Thread | None = None
+        self._faces = FaceFinder()  # blurs faces in pictures that leave the edge (profile standard)
+        self._last_live: float | None = None  # monotonic time of the last live picture offered
 
     # ------------------------------------------------------------------ running
 
@@ -265,7 +268,8 @@ class EdgeWorker:
         t1 = time.perf_counter()
         self.timings.add("analyze", t1 - t0)
         if events:
-            self.outbox.append(events)  # durable before anyone tries to publish
+            blobs = self._evidence_pictures(frame, tracks, events)  # each alert's picture, queued with it
+            self.outbox.append(events, blobs=blobs) if blobs else self.outbox.append(events)  # durable before any publish
             self.timings.add("outbox", time.perf_counter() - t1)
             if self.publisher is not None:
                 self.publisher.notify()
@@ -274,6 +278,44 @@ class EdgeWorker:
                 summary.events_by_type[event.type] = summary.events_by_type.get(event.type, 0) + 1
         with self._lock:
             self._last = (frame, tracks, counts)
+        self._offer_live(frame, tracks)
+
+    # ------------------------------------------------------------------ pictures for central
+
+    def _picture(self, image: np.ndarray, tracks: Detections, profile: str, boxes: list[Any] = ()) -> EvidencePicture | None:  # type: ignore[assignment]
+        """The frame as it may leave the edge under ``profile`` (heads and faces blurred under standard)."""
+        if profile == "minimal":
+            return None
+        people = [tracks.people().xyxy.reshape(-1, 4)] + [np.array([b.xyxy]) for b in boxes if b.label == "person"]
+        faces = [np.array([b.xyxy]) for b in boxes if b.label == "face"]
+        if profile == "standard":
+            faces.append(self._faces.find(image))
+        return evidence_jpeg(image, profile, np.vstack(people).astype(np.float32),
+                             np.vstack(faces).astype(np.float32) if faces else None)
+
+    def _evidence_pictures(self, frame: Frame, tracks: Detections, events: list[Any]) -> dict[str, tuple[bytes, bool]]:
+        """The picture of the frame for each alert a person must review (none under ``minimal``)."""
+        alerts = [e for e in events if e.review_required]
+        if not alerts:
+            return {}
+        boxes = [b for e in alerts if e.evidence is not None for b in e.evidence.boxes]
+        picture = self._picture(frame.image, tracks, self.store.privacy_profile, boxes)
+        return {str(e.event_id): (picture.jpeg, picture.anonymised) for e in alerts} if picture else {}
+
+    def _offer_live(self, frame: Frame, tracks: Detections) -> None:
+        """Every ``live_snapshot_s`` seconds, give the publisher a blurred live picture (never under minimal)."""
+        every = self.camera.live_snapshot_s
+        offer = getattr(self.publisher, "offer_live", None)
+        if not every or offer is None or self.store.privacy_profile == "minimal":
+            return
+        now = time.monotonic()
+        if self._last_live is not None and now - self._last_live < every:
+            return
+        self._last_live = now
+        # Live pictures are for the store view: always blurred, whatever the profile.
+        picture = self._picture(frame.image, tracks, "standard")
+        if picture is not None:
+            offer(self.store.store_id, self.camera_id, picture.jpeg, picture.anonymised)
 
     def _start_publisher(self, stop: threading.Event) -> None:
         if self.publisher is None:

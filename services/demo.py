@@ -43,7 +43,9 @@ class CentralServer:
         import uvicorn
 
         self.url = f"http://{host}:{port}"
-        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+        # Open dashboards hold server-sent event streams; stop waiting for them after 2 s on shutdown.
+        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                                     timeout_graceful_shutdown=2))
         self._thread = threading.Thread(target=self._server.run, name="central", daemon=True)
 
     def start(self, timeout_s: float = 30.0) -> None:
@@ -82,6 +84,26 @@ def _edge_key(app, store_id: str) -> str:  # noqa: ANN001
         return create_key(session, f"demo-edge-{store_id}-{stamp}", ["events:write"], store_id, actor="demo").secret
 
 
+#: Dashboard accounts the demo creates (or resets) on every start: (name, role).
+DEMO_ACCOUNTS = (("demo", "staff"), ("demo-manager", "manager"), ("demo-auditor", "auditor"))
+
+
+def _demo_accounts(app, store, password: str | None) -> dict[str, str]:  # noqa: ANN001
+    """Register the demo store's privacy profile and (re)create the demo accounts; name → password.
+
+    Passwords are new random ones on each start unless ``password`` is given (tests)."""
+    from services.central.stores import set_profile
+    from services.central.users.cli import generate_password
+    from services.central.users.service import ensure_user
+
+    accounts = {name: password or generate_password() for name, _ in DEMO_ACCOUNTS}
+    with app.state.db.unit_of_work() as session:
+        set_profile(session, store.store_id, store.privacy_profile, "JP", "Demo store (PETS 2009)", actor="demo")
+        for name, role in DEMO_ACCOUNTS:
+            ensure_user(session, name, accounts[name], role, actor="demo")
+    return accounts
+
+
 def _count_events(app, store_id: str) -> int:  # noqa: ANN001
     from sqlalchemy import func, select
 
@@ -100,9 +122,12 @@ def run_demo(
     headless: bool = False,
     max_frames: int | None = None,
     stop_event: threading.Event | None = None,
+    demo_password: str | None = None,
 ) -> DemoResult:
     """Start central and the demo store's edge workers; return when they are done.
 
+    Central gets the store's privacy profile and the demo's dashboard accounts (see
+    :data:`DEMO_ACCOUNTS`; random passwords unless ``demo_password`` is given, printed at start).
     Headless runs process ``max_frames`` frames per camera, flush the outbox and stop. Otherwise
     the workers run until ``stop_event`` is set (Ctrl-C in the CLI).
     """
@@ -119,6 +144,7 @@ def run_demo(
     server.start()
     log.info("central listening on %s (database %s)", server.url, settings.database_url)
 
+    accounts = _demo_accounts(app, store, demo_password)
     os.environ[DEMO_KEY_ENV] = _edge_key(app, store.store_id)
     central = store.central.model_copy(update={"url": server.url, "api_key_env": DEMO_KEY_ENV})
     # The demo keeps all its state in one folder, so `--data-dir` fully separates runs.
@@ -144,7 +170,10 @@ def run_demo(
         t.start()
     try:
         if not headless:
-            typer.echo(f"Anshin demo: open {server.url}  (Ctrl-C to stop)")
+            typer.echo(f"Anshin demo: open {server.url} and sign in  (Ctrl-C to stop)")
+            for name, role in DEMO_ACCOUNTS:
+                typer.echo(f"  {role:<8} user {name:<13} password {accounts[name]}")
+            typer.echo("  (new passwords on every start; add your own with `anshin users add`)")
         while any(t.is_alive() for t in threads):
             for t in threads:
                 t.join(timeout=0.5)

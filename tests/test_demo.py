@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -52,24 +53,33 @@ def test_demo_names_a_missing_video(tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_serves_the_live_page_while_the_worker_runs(tmp_path):
+def test_demo_serves_the_dashboard_to_its_demo_account_while_the_worker_runs(tmp_path):
     port, stop = free_port(), threading.Event()
-    worker = threading.Thread(target=run_demo, kwargs=dict(data_dir=tmp_path, port=port, stop_event=stop))
+    worker = threading.Thread(target=run_demo, kwargs=dict(data_dir=tmp_path, port=port, stop_event=stop,
+                                                           demo_password="demo-test-password"))
     worker.start()
+    base = f"http://127.0.0.1:{port}"
     try:
-        deadline, page = time.monotonic() + 120, None
-        while time.monotonic() < deadline:
-            try:
-                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
-                feed = httpx.get(f"http://127.0.0.1:{port}/ui/occupancy", timeout=2)
-                if feed.status_code == 200 and "plaza" in feed.text:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(1)
-        assert page is not None and page.status_code == 200
-        assert "Anshin" in page.text
-        assert "plaza" in feed.text
+        with httpx.Client(base_url=base, timeout=5) as browser:
+            deadline, live, queue = time.monotonic() + 120, "", ""
+            while time.monotonic() < deadline:
+                try:
+                    if "anshin_session" not in browser.cookies:
+                        assert browser.get("/queue").status_code in (200, 303)  # signed out: sent to /login
+                        form = browser.get("/login").text
+                        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+                        browser.post("/login", data={"name": "demo", "password": "demo-test-password", "csrf_token": token})
+                    live = browser.get("/stores/demo-store/live").text
+                    queue = browser.get("/queue/items?state=all").text
+                    if "plaza" in live and "/ui/live/demo-store/pets-aisle.jpg" in live and "data-item-id" in queue:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(1)
+            assert "plaza" in live and 'data-zone="crossing"' in live  # occupancy per zone
+            assert browser.get("/ui/live/demo-store/pets-aisle.jpg").headers["content-type"] == "image/jpeg"
+            assert "data-item-id" in queue  # occupancy alerts arrived for the demo account to decide
+            assert browser.get("/audit").status_code == 403  # a staff account
     finally:
         stop.set()
         worker.join(timeout=120)

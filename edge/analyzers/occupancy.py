@@ -126,6 +126,7 @@ class OccupancyAnalyzer:
                 "peak_count": state.peak,
                 "unique_tracks": len(state.tracks_seen),
                 "interval_s": round(since_s, 3),  # seconds covered by peak_count and unique_tracks
+                "polygon": [[round(x, 4), round(y, 4)] for x, y in zone.polygon],  # fractions of the frame, for maps
             },
         )
 

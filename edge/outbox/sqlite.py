@@ -3,7 +3,9 @@
 One SQLite file on the edge box. The worker thread appends; the publisher thread peeks the oldest
 events, sends them, and acks (deletes) exactly the ids central acknowledged. An event central
 rejects as invalid moves to the ``dead_letters`` table with the reason: kept for an operator,
-out of the way of the events behind it.
+out of the way of the events behind it. An alert's evidence picture waits in ``blobs`` next to
+its event (written in the same transaction); the publisher uploads it, puts the returned reference
+into the event's body (:meth:`Outbox.attach_snapshot`) and only then sends the event.
 
 Durability choices:
 
@@ -32,7 +34,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +58,11 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     attempts    INTEGER NOT NULL,
     created_at  REAL NOT NULL,
     failed_at   REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    event_id   TEXT PRIMARY KEY,                       -- the queued event this picture is evidence for
+    jpeg       BLOB NOT NULL,
+    anonymised INTEGER NOT NULL                        -- 1: heads and faces blurred on the edge
 );
 """
 
@@ -112,17 +119,25 @@ class Outbox:
 
     # ------------------------------------------------------------------ writing
 
-    def append(self, events: Iterable[Event]) -> int:
-        """Store events durably (one transaction); returns how many were new (ids already queued are skipped)."""
+    def append(self, events: Iterable[Event], blobs: Mapping[str, tuple[bytes, bool]] | None = None) -> int:
+        """Store events durably (one transaction); returns how many were new (ids already queued are skipped).
+
+        ``blobs`` maps an event id to its evidence picture ``(jpeg, anonymised)``, stored in the same
+        transaction, so an alert and its picture are queued together or not at all.
+        """
         now = time.time()
         rows = [(str(e.event_id), e.model_dump_json(), now) for e in events]
         if not rows:
             return 0
+        pictures = [(str(i), sqlite3.Binary(jpeg), int(anon)) for i, (jpeg, anon) in (blobs or {}).items()]
         with self._lock:
             before = self._db.total_changes
             with _transaction(self._db):
                 self._db.executemany("INSERT OR IGNORE INTO outbox (event_id, body, created_at) VALUES (?, ?, ?)", rows)
-            return self._db.total_changes - before
+                added = self._db.total_changes - before
+                if pictures:
+                    self._db.executemany("INSERT OR IGNORE INTO blobs (event_id, jpeg, anonymised) VALUES (?, ?, ?)", pictures)
+            return added
 
     def ack(self, event_ids: Iterable[str]) -> int:
         """Delete exactly these ids (central acknowledged them); returns how many were deleted."""
@@ -133,7 +148,28 @@ class Outbox:
             before = self._db.total_changes
             with _transaction(self._db):
                 self._db.executemany("DELETE FROM outbox WHERE event_id = ?", ids)
-            return self._db.total_changes - before
+                deleted = self._db.total_changes - before
+                self._db.executemany("DELETE FROM blobs WHERE event_id = ?", ids)
+            return deleted
+
+    def blobs_for(self, event_ids: Iterable[str]) -> dict[str, tuple[bytes, bool]]:
+        """Evidence pictures still waiting for upload, by event id: ``(jpeg, anonymised)``."""
+        ids = [str(i) for i in event_ids]
+        if not ids:
+            return {}
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT event_id, jpeg, anonymised FROM blobs WHERE event_id IN ({','.join('?' * len(ids))})", ids
+            ).fetchall()
+        return {event_id: (bytes(jpeg), bool(anon)) for event_id, jpeg, anon in rows}
+
+    def attach_snapshot(self, event_id: str, body: str | None) -> None:
+        """The picture was uploaded (or given up on): store the event's new body, if any, and drop the
+        picture, in one transaction, so a restart neither uploads it twice nor loses the reference."""
+        with self._lock, _transaction(self._db):
+            if body is not None:
+                self._db.execute("UPDATE outbox SET body = ? WHERE event_id = ?", (body, str(event_id)))
+            self._db.execute("DELETE FROM blobs WHERE event_id = ?", (str(event_id),))
 
     def record_failure(self, event_ids: Iterable[str], error: str) -> None:
         """Count a failed delivery attempt for these ids and remember why."""

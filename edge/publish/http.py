@@ -13,6 +13,12 @@ Rules it keeps:
   reason. Nothing is lost and one bad event never blocks the queue.
 * One log line when central goes down (with the reason and the queue depth) and one when it is
   back, instead of a line per retry.
+* An alert's evidence picture (queued next to it in the outbox) is uploaded first
+  (``POST /api/v1/snapshots``); its reference goes into ``evidence.snapshot_ref`` before the event
+  is sent. A picture central refuses (a ``minimal`` store, not a JPEG, too large) is dropped with
+  an error line and the event goes without it: a picture never holds an alert back.
+* The worker may offer a live picture of the camera now and then (:meth:`offer_live`); only the
+  newest waits, it is sent when the queue is idle, and it is dropped on any failure.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -33,6 +39,7 @@ from services.contract.events import MAX_BATCH, MAX_BODY_BYTES
 log = logging.getLogger(__name__)
 
 INGEST_PATH = "/api/v1/events"
+SNAPSHOT_PATH = "/api/v1/snapshots"
 _TRANSIENT_STATUS = {408, 425, 429}
 _CONFIG_STATUS = {401, 403, 404, 405}  # wrong key, scope, store binding or URL: the events are fine
 _REJECTED_STATUS = {400, 409, 413, 415, 422}  # the request content itself was refused
@@ -115,6 +122,8 @@ class HttpPublisher:
         self._down_since: float | None = None
         self._down_category: str | None = None
         self._failures_in_outage = 0
+        self._live_lock = threading.Lock()
+        self._live: tuple[str, str, bytes, bool] | None = None  # newest live picture waiting to be sent
 
     @classmethod
     def from_config(cls, outbox: Outbox, central: Any, **kwargs: Any) -> HttpPublisher:
@@ -152,6 +161,7 @@ class HttpPublisher:
                 continue
             failures = 0
             if sent == 0:
+                self._send_live()
                 self._wake.wait(self.idle_poll_s)
                 self._wake.clear()
 
@@ -216,6 +226,7 @@ class HttpPublisher:
         if len(items) == 1 and len(items[0].body.encode()) + 2 > MAX_BODY_BYTES:
             self._dead_letter(items[0], f"event is larger than the {MAX_BODY_BYTES} byte request limit", None)
             return 1
+        items = self._with_snapshots(items)
         response = self._post(items)
         status = response.status_code
         if status == 200:
@@ -279,6 +290,73 @@ class HttpPublisher:
         # Central did not say which event: halve until the bad one is alone (log2(n) extra requests).
         half = len(items) // 2
         return self._deliver(items[:half]) + self._deliver(items[half:])
+
+    # ------------------------------------------------------------------ pictures
+
+    def _with_snapshots(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Upload the evidence pictures waiting for these events; return the items with the
+        references in their bodies. Raises TransientError (nothing lost) when central is away."""
+        pictures = self.outbox.blobs_for(i.event_id for i in items)
+        if not pictures:
+            return items
+        out = []
+        for item in items:
+            picture = pictures.get(item.event_id)
+            if picture is None:
+                out.append(item)
+                continue
+            body = self._upload_evidence(item, *picture)
+            self.outbox.attach_snapshot(item.event_id, body)  # uploaded or given up: never again
+            out.append(replace(item, body=body) if body is not None else item)
+        return out
+
+    def _upload_evidence(self, item: OutboxItem, jpeg: bytes, anonymised: bool) -> str | None:
+        """The event body with ``evidence.snapshot_ref`` set, or None when central refused the picture."""
+        doc = json.loads(item.body)
+        response = self._upload(jpeg, doc["store_id"], doc["camera_id"], "evidence", anonymised)
+        if response.status_code == 200:
+            doc["evidence"] = {**(doc.get("evidence") or {}), "snapshot_ref": response.json()["snapshot_ref"]}
+            self.stats.extra["snapshots_uploaded"] = self.stats.extra.get("snapshots_uploaded", 0) + 1
+            return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        detail = _detail(response)
+        if response.status_code in (401, 404, 405) or (response.status_code == 403 and "privacy profile" not in detail):
+            raise TransientError(f"central refused the evidence upload: HTTP {response.status_code} {detail} "
+                                 "(check central.url and the API key's scope and store binding)",
+                                 category=f"http-{response.status_code}")
+        if response.status_code >= 500 or response.status_code in _TRANSIENT_STATUS:
+            raise TransientError(f"evidence upload: HTTP {response.status_code} {detail}", category="server",
+                                 retry_after_s=_retry_after(response))
+        self.stats.extra["snapshots_dropped"] = self.stats.extra.get("snapshots_dropped", 0) + 1
+        log.error("event %s: central refused its evidence picture (HTTP %d: %s); sending the event without it",
+                  item.event_id, response.status_code, detail)
+        return None
+
+    def _upload(self, jpeg: bytes, store_id: str, camera_id: str, kind: str, anonymised: bool) -> httpx.Response:
+        params = {"store_id": store_id, "camera_id": camera_id, "kind": kind, "anonymised": str(anonymised).lower()}
+        try:
+            return self._client.post(SNAPSHOT_PATH, content=jpeg, params=params, headers={"Content-Type": "image/jpeg"})
+        except httpx.TransportError as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc or 'no response'}", category="unreachable") from None
+
+    def offer_live(self, store_id: str, camera_id: str, jpeg: bytes, anonymised: bool = True) -> None:
+        """Hand over the camera's newest live picture (replaces one not sent yet); never blocks."""
+        with self._live_lock:
+            self._live = (store_id, camera_id, jpeg, anonymised)
+
+    def _send_live(self) -> None:
+        with self._live_lock:
+            live, self._live = self._live, None
+        if live is None:
+            return
+        try:
+            response = self._upload(live[2], live[0], live[1], "live", live[3])
+        except TransientError as exc:
+            log.debug("live picture not sent: %s", exc.reason)
+            return
+        key = "live_uploaded" if response.status_code == 200 else "live_refused"
+        self.stats.extra[key] = self.stats.extra.get(key, 0) + 1
+        if response.status_code != 200:
+            log.debug("live picture refused: HTTP %d %s", response.status_code, _detail(response))
 
     def _dead_letter(self, item: OutboxItem, reason: str, status: int | None) -> None:
         if self.outbox.dead_letter(item.event_id, reason, status):

@@ -64,7 +64,8 @@ def test_occupancy_payload_counts_peak_and_distinct_tracks_over_the_interval():
     assert second.occurred_at == T0 + timedelta(seconds=1.0)
     # frames 1..10: ids {1,2} then {10,11,12} in the zone (13,14 stand outside) then {20}
     assert second.payload == {"zone": "door", "count": 1, "capacity": 3, "occupancy_ratio": 0.333,
-                              "peak_count": 3, "unique_tracks": 6, "interval_s": 1.0}
+                              "peak_count": 3, "unique_tracks": 6, "interval_s": 1.0,
+                              "polygon": [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]}
     assert second.severity.value == "info" and not second.review_required
 
 

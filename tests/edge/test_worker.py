@@ -50,7 +50,7 @@ def pipeline(tmp_path_factory, central):
         worker = EdgeWorker(demo_store(tmp_path, central.url), CAMERA, origin=T0)
         produced: list[dict] = []
         append = worker.outbox.append
-        worker.outbox.append = lambda events: (produced.extend(e.model_dump(mode="json") for e in events), append(events))[1]
+        worker.outbox.append = lambda events, **kw: (produced.extend(e.model_dump(mode="json") for e in events), append(events, **kw))[1]
         summary = worker.run(max_frames=FRAMES)
         yield worker, summary, produced
         worker.close()
