@@ -46,3 +46,6 @@ from services.demo import demo; app.command("demo")(demo)  # noqa: E402,E702
 from services.bench import bench_app; app.add_typer(bench_app, name="bench")  # noqa: E402,E702
 from services.central.users.cli import users_app; app.add_typer(users_app, name="users")  # noqa: E402,E702
 from services.central.stores.cli import stores_app; app.add_typer(stores_app, name="stores")  # noqa: E402,E702
+from services.central.mqtt.cli import ingest_app; app.add_typer(ingest_app, name="ingest")  # noqa: E402,E702
+from services.central.webhooks.cli import webhooks_app; app.add_typer(webhooks_app, name="webhooks")  # noqa: E402,E702
+from services.central.bench import bench_ingest; bench_app.command("ingest")(bench_ingest)  # noqa: E402,E702

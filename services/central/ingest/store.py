@@ -71,8 +71,11 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     make = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
     if make is None:
         raise RuntimeError(f"ingest supports SQLite and PostgreSQL, not {dialect!r}")
-    stmt = make(EventRow).values(rows).on_conflict_do_nothing(index_elements=["event_id"])
-    return set(session.scalars(stmt.returning(EventRow.event_id)))
+    # executemany form (one cached statement; SQLAlchemy batches it as multi-row VALUES with
+    # RETURNING): a literal .values(rows) would be compiled anew for every batch, which cost
+    # more than the database work itself (about 0.6 ms per event at 500 events per batch).
+    stmt = make(EventRow.__table__).on_conflict_do_nothing(index_elements=["event_id"]).returning(EventRow.event_id)
+    return set(session.connection().execute(stmt, rows).scalars())
 
 
 def ingest(

@@ -12,6 +12,11 @@ import typer
 ingest_app = typer.Typer(help="Central ingest workers.", no_args_is_help=True)
 
 
+@ingest_app.callback()
+def _group() -> None:
+    """Central ingest workers (HTTP ingest runs inside `anshin serve`)."""
+
+
 @ingest_app.command("mqtt")
 def ingest_mqtt(
     database_url: Annotated[Optional[str], typer.Option("--database-url", help="default: ANSHIN_DATABASE_URL")] = None,  # noqa: UP045
@@ -56,3 +61,5 @@ def ingest_mqtt(
         thread.join(timeout=30)
         db.dispose()
         time.sleep(0)
+if __name__ == "__main__":  # python -m services.central.mqtt.cli mqtt ... (used by benchmarks and tests)
+    ingest_app()

@@ -36,6 +36,18 @@ def _reject(topic: str, reason: str, detail: str, payload: bytes) -> Rejected:
     return Rejected(TRANSPORT, topic, reason, detail, payload)
 
 
+def _fast_event(payload: bytes) -> Event | None:
+    """The common case in one pydantic call (about 5x faster than decode + validate); None sends
+    the message down the slow path, which names every problem. NaN/Infinity and U+0000 are refused
+    there, so any payload that might hold them goes that way."""
+    if b"\\u0000" in payload or b"NaN" in payload or b"Infinity" in payload:
+        return None
+    try:
+        return Event.model_validate_json(payload)
+    except ValueError:
+        return None
+
+
 def classify(topic: str, payload: bytes, max_bytes: int) -> Event | EdgeStatus | Rejected:
     """What to do with one message (never raises)."""
     if len(payload) > max_bytes:
@@ -44,6 +56,10 @@ def classify(topic: str, payload: bytes, max_bytes: int) -> Event | EdgeStatus |
     if len(parts) != 5 or parts[:2] != ["anshin", "v1"]:
         return _reject(topic, "bad_topic", "expected anshin/v1/{store_id}/{camera_id}/{event_type}", payload)
     _, _, store, camera, kind = parts
+    if kind != STATUS_TOPIC_LEVEL:
+        event = _fast_event(payload)
+        if event is not None and (event.store_id, event.camera_id, event.type) == (store, camera, kind):
+            return event
     try:
         doc = decode_json(payload)
     except BodyNotJson as e:

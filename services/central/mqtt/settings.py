@@ -34,7 +34,7 @@ class MqttSettings(BaseSettings):
     share_group: str = Field(default="anshin-ingest", pattern=r"^[A-Za-z0-9_-]+$",
                              description="workers in one group split the messages between them")
     session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0, description="broker keeps the session this long offline")
-    receive_maximum: int = Field(default=5000, ge=1, le=65535,
+    receive_maximum: int = Field(default=65535, ge=1, le=65535,
                                  description="unacknowledged messages the broker may send at once (MQTT 5)")
     batch_size: int = Field(default=500, ge=1, le=5000, description="messages stored per transaction")
     batch_wait_ms: int = Field(default=50, ge=0, le=10_000, description="wait this long to fill a batch")
