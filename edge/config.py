@@ -44,6 +44,7 @@ from pydantic import (
 from edge.analyzers.entrance_config import EntranceAnalyzerConfig
 from edge.detectors.config import DetectorConfig, OnnxDetectorConfig
 from edge.geometry import polygon_area
+from edge.publish.config import MqttConfig
 from edge.tracking import TrackerConfig
 from services.contract.events import MAX_BATCH, Identifier
 
@@ -69,6 +70,7 @@ class CentralConfig(Strict):
     batch_size: int = Field(default=100, ge=1, le=MAX_BATCH, description="events per POST")
     retry_initial_s: float = Field(default=0.5, gt=0, le=60, description="first retry delay, seconds")
     retry_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest retry delay, seconds")
+    status_interval_s: float = Field(default=15.0, gt=0, le=3600, description="seconds between edge status reports to central")
 
     @field_validator("url")
     @classmethod
@@ -190,6 +192,8 @@ class StoreConfig(Strict):
         default="minimal", description="minimal: counts only, no images; standard: blurred evidence; identified: opt-in only"
     )
     central: CentralConfig = CentralConfig()
+    publisher: Literal["http", "mqtt"] = Field(default="http", description="http: POST to central.url; mqtt: publish to mqtt.url (QoS 1)")
+    mqtt: MqttConfig = MqttConfig()
     outbox: OutboxConfig = Field(default_factory=lambda: {}, validate_default=True)  # type: ignore[arg-type]
     cameras: dict[Identifier, CameraConfig] = Field(min_length=1)
 

@@ -31,7 +31,10 @@ from edge.evidence import EvidencePicture, FaceFinder, evidence_jpeg
 from edge.geometry import Anchor, anchor_points, inside, to_pixels
 from edge.outbox import Outbox
 from edge.publish import HttpPublisher
+from edge.publish.factory import build_publisher
+from edge.publish.status import edge_status, start_status_reporter
 from edge.sources import Backoff, Frame, VideoSource
+from services.contract import EdgeStatus
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +155,7 @@ class EdgeWorker:
         self.outbox = outbox
         if publisher is None and publish:
             try:
-                publisher = HttpPublisher.from_config(self.outbox, store.central)
+                publisher = build_publisher(self.outbox, store, camera_id)  # store.publisher: http or mqtt
             except BaseException:
                 self.close()
                 raise
@@ -324,6 +327,14 @@ class EdgeWorker:
             target=self.publisher.run, args=(stop,), name=f"publisher-{self.camera_id}", daemon=True
         )
         self._publisher_thread.start()
+        # Health reports (outbox depth, inference time) to central's /metrics, beside the events.
+        start_status_reporter(self.publisher, self._status, stop, self.store.central.status_interval_s,
+                              name=f"status-{self.camera_id}")
+
+    def _status(self) -> EdgeStatus:
+        detect = self.timings.summary().get("detect", {})
+        return edge_status(self.store.store_id, self.camera_id, self.outbox,
+                           detect.get("mean_ms") if detect.get("count") else None)
 
     def _stop_publisher(self) -> None:
         if self._publisher_thread is not None and self.publisher is not None:

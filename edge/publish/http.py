@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 INGEST_PATH = "/api/v1/events"
 SNAPSHOT_PATH = "/api/v1/snapshots"
+STATUS_PATH = "/api/v1/edges/status"
 _TRANSIENT_STATUS = {408, 425, 429}
 _CONFIG_STATUS = {401, 403, 404, 405}  # wrong key, scope, store binding or URL: the events are fine
 _REJECTED_STATUS = {400, 409, 413, 415, 422}  # the request content itself was refused
@@ -357,6 +358,12 @@ class HttpPublisher:
         self.stats.extra[key] = self.stats.extra.get(key, 0) + 1
         if response.status_code != 200:
             log.debug("live picture refused: HTTP %d %s", response.status_code, _detail(response))
+
+    def send_status(self, status: Any) -> None:
+        """POST an edge status report (``services.contract.EdgeStatus``) to central; failures are the caller's to skip."""
+        response = self._client.post(STATUS_PATH, content=status.model_dump_json())
+        if response.status_code != 200:
+            log.debug("edge status refused: HTTP %d %s", response.status_code, _detail(response))
 
     def _dead_letter(self, item: OutboxItem, reason: str, status: int | None) -> None:
         if self.outbox.dead_letter(item.event_id, reason, status):

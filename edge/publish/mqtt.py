@@ -94,6 +94,8 @@ class MqttPublisher:
         self.stats = PublisherStats()
         #: Called with the event ids of each batch just before it is published (benchmarks time it).
         self.on_send: Callable[[list[str]], None] | None = None
+        #: An HttpPublisher that uploads evidence pictures queued with alerts (see publish/factory.py).
+        self.snapshots: Any | None = None
         self._rng = rng or random.Random()
         self._send_lock = threading.Lock()
         self._wake = threading.Event()
@@ -156,6 +158,8 @@ class MqttPublisher:
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+        if self.snapshots is not None:
+            self.snapshots.close()
 
     def notify(self) -> None:
         """Wake an idle :meth:`run` loop (the worker calls this after appending)."""
@@ -211,6 +215,8 @@ class MqttPublisher:
                 return 0
             if not self._connected.is_set():
                 self._fail(items, self._connect_error or f"MQTT broker {self.url} not connected")
+            if self.snapshots is not None:
+                items = self.snapshots._with_snapshots(items)  # pictures first, their refs into the events
             started = time.perf_counter()
             self.stats.requests += 1
             sent: list[tuple[OutboxItem, mqtt.MQTTMessageInfo]] = []
