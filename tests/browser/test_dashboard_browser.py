@@ -146,6 +146,37 @@ def test_confirm(new_page, central: LiveCentral) -> None:
     assert item_of(central, alert).state == "confirmed"
 
 
+def tab_to(page, matches: str, limit: int = 80) -> None:  # noqa: ANN001
+    """Press Tab until the focused element satisfies the JS predicate ``matches`` (on ``el``)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(el => {matches})(document.activeElement)"):
+            return
+    raise AssertionError(f"no focusable element matching {matches} within {limit} tabs")
+
+
+def test_the_keyboard_alone_signs_in_finds_an_item_and_decides_it(new_page, central: LiveCentral) -> None:
+    alert = crowd_alert(central)
+    central.post_events(alert)
+    item = item_of(central, alert)
+    page = new_page()
+    page.goto("/login")
+    page.keyboard.type("suzuki")  # the name field has focus on arrival
+    page.keyboard.press("Tab")
+    page.keyboard.type("browser-test-pass-1")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/queue$"))
+    tab_to(page, f"el.getAttribute('href') === '/reviews/{item.id}'")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the focused control must show where the keyboard is"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/reviews/{item.id}$"))
+    tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'Confirm'")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/queue\?done={item.id}"))
+    assert item_of(central, alert).state == "confirmed"
+
+
 def test_dismiss_with_a_reason(new_page, central: LiveCentral) -> None:
     alert = crowd_alert(central)
     central.post_events(alert)

@@ -66,6 +66,9 @@ def explain(explanation: dict[str, Any] | None, evidence: dict[str, Any] | None,
     )
 
 
-def payload_rows(payload: dict[str, Any], t: Translator) -> list[tuple[str, str]]:
-    """Flat payload values worth showing (nested objects and polygons are left out)."""
-    return [(t.value_label(k), number(v)) for k, v in payload.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+def payload_rows(payload: dict[str, Any], t: Translator, explanation: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    """Flat payload values worth showing: nested objects and polygons are left out, and so are
+    values the explanation already lists as thresholds or measured."""
+    shown = set((explanation or {}).get("measured", {})) | set((explanation or {}).get("thresholds", {}))
+    return [(t.value_label(k), number(v)) for k, v in payload.items()
+            if k not in shown and isinstance(v, (str, int, float)) and not isinstance(v, bool)]

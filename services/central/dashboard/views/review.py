@@ -160,7 +160,7 @@ def _page(ui: Ui, item_id: int, status_code: int = 200, error: str | None = None
             "item": item, "event": event, "panel": _panel(session, item, ui.viewer, now),
             "evidence": _evidence(session, ui, item),
             "why": explain(event.explanation, event.evidence, ui.t),
-            "details": payload_rows(event.payload, ui.t), "reasons": DISMISS_REASONS, "error": error,
+            "details": payload_rows(event.payload, ui.t, event.explanation), "reasons": DISMISS_REASONS, "error": error,
         }
     return ui.page("review.html", status_code=status_code, **context)
 
