@@ -6,7 +6,6 @@ Mounted by the composition root ``services/cli.py``.
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import threading
 from pathlib import Path
@@ -57,7 +56,9 @@ def edge_run(
     from edge.sources import SourceError
     from edge.worker import EdgeWorker
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from services.contract.logs import configure_logging
+
+    configure_logging(log_level)  # ANSHIN_LOG_FORMAT=json: one JSON object per line
     try:
         store = load_store_config(config)
     except ConfigError as exc:

@@ -56,6 +56,9 @@ def serve(
     """Run the central service (API + dashboard) with uvicorn; migrates the database first."""
     import uvicorn
 
+    from services.contract.logs import configure_logging, uvicorn_log_config
+
+    configure_logging()  # ANSHIN_LOG_FORMAT=json: one JSON object per line
     settings = _settings(None)
     typer.echo(f"central: database {_safe_url(settings.database_url)}", err=True)
     uvicorn.run(
@@ -65,6 +68,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         timeout_graceful_shutdown=5,  # dashboards keep server-sent event streams open; don't wait on them
+        log_config=uvicorn_log_config(),
     )
 
 
