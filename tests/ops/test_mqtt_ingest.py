@@ -1,0 +1,140 @@
+"""MQTT ingest against the Mosquitto at 127.0.0.1:1883: idempotent like HTTP, malformed payloads
+dead-lettered with the reason and a metric, edge status reports in /metrics."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+
+import paho.mqtt.client as mqtt
+import pytest
+from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy import select
+
+from edge.outbox import Outbox
+from edge.publish.mqtt import MqttPublisher
+from services.central.db.tables import IngestDeadLetter
+from services.central.metrics import DEAD_LETTERS
+from services.central.mqtt.settings import MqttSettings
+from services.central.mqtt.worker import MqttIngestWorker
+from services.contract import EdgeStatus, mqtt_topic, status_topic
+
+from .conftest import bearer, occupancy, stored_ids, wait_until
+
+pytestmark = [pytest.mark.mqtt, pytest.mark.postgres]
+
+
+def forget_session(client_id: str, host: str = "127.0.0.1", port: int = 1883) -> None:
+    """Remove a persistent session from the shared broker (tests must not leave subscribers behind)."""
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 0
+    c.connect(host, port, clean_start=True, properties=props)
+    c.loop_start()
+    time.sleep(0.2)
+    c.disconnect()
+    c.loop_stop()
+
+
+@pytest.fixture
+def tag() -> str:
+    return secrets.token_hex(4)
+
+
+@pytest.fixture
+def worker(db, settings, tag: str) -> Iterator[MqttIngestWorker]:  # type: ignore[no-untyped-def]
+    ms = MqttSettings(client_id=f"test-ingest-{tag}", share_group=f"test-{tag}", session_expiry_s=60, batch_wait_ms=20)
+    w = MqttIngestWorker(db, settings, ms)
+    stop = threading.Event()
+    thread = threading.Thread(target=w.run, args=(stop,), daemon=True)
+    thread.start()
+    assert w.wait_subscribed(10), "ingest worker did not subscribe to the broker at 127.0.0.1:1883"
+    yield w
+    stop.set()
+    thread.join(timeout=10)
+    forget_session(ms.client_id)
+
+
+@pytest.fixture
+def raw(tag: str) -> Iterator[mqtt.Client]:
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-raw-{tag}", protocol=mqtt.MQTTv5)
+    c.connect("127.0.0.1", 1883)
+    c.loop_start()
+    yield c
+    c.disconnect()
+    c.loop_stop()
+
+
+def publish(client: mqtt.Client, topic: str, payload: bytes) -> None:
+    client.publish(topic, payload, qos=1).wait_for_publish(5)
+
+
+def test_events_over_mqtt_are_stored_once_even_when_published_twice(worker: MqttIngestWorker, db, tmp_path, tag: str,  # type: ignore[no-untyped-def]
+                                                                     raw: mqtt.Client) -> None:
+    store = f"mq-{tag}"
+    events = [occupancy(store, "cam-1", i) for i in range(300)]
+    box = Outbox(tmp_path / "outbox.sqlite")
+    box.append(events)
+    publisher = MqttPublisher(box, "127.0.0.1", 1883, f"test-edge-{tag}", session_expiry_s=60, batch_size=100)
+    try:
+        assert publisher.wait_connected(10)
+        assert publisher.flush(30) and box.depth() == 0
+    finally:
+        publisher.close()
+        forget_session(f"test-edge-{tag}")
+    for e in events[:50]:  # a redelivery, as after a lost PUBACK
+        publish(raw, mqtt_topic(e), e.model_dump_json().encode())
+    assert wait_until(lambda: worker.stats.messages >= 350, 20), worker.stats
+    assert sorted(stored_ids(db, store)) == sorted(str(e.event_id) for e in events)
+    assert worker.stats.duplicates == 50 and worker.stats.stored == 300
+
+
+@pytest.mark.parametrize(("kind", "reason"), [
+    pytest.param("not_json", "not_json", id="not JSON"),
+    pytest.param("invalid", "invalid_event", id="JSON but not an event"),
+    pytest.param("array", "invalid_event", id="an array instead of one event"),
+    pytest.param("other_store", "topic_mismatch", id="event of another store on this store's topic"),
+    pytest.param("bad_topic", "bad_topic", id="topic outside the contract"),
+])
+def test_a_malformed_message_is_dead_lettered_and_ingest_goes_on(worker: MqttIngestWorker, db, tag: str,  # type: ignore[no-untyped-def]
+                                                                  raw: mqtt.Client, kind: str, reason: str) -> None:
+    store = f"mq-{tag}"
+    good = occupancy(store)
+    topic = mqtt_topic(good)
+    payload = {
+        "not_json": b"{oops",
+        "invalid": json.dumps({"type": "zone.occupancy", "store_id": store}).encode(),
+        "array": json.dumps([good.model_dump(mode="json")]).encode(),
+        "other_store": occupancy(f"other-{tag}").model_dump_json().encode(),
+        "bad_topic": b"{}",
+    }[kind]
+    before = DEAD_LETTERS.labels("mqtt", reason)._value.get()
+    publish(raw, f"anshin/v1/{store}/x" if kind == "bad_topic" else topic, payload)
+    publish(raw, topic, good.model_dump_json().encode())  # the next message is stored as usual
+    assert wait_until(lambda: stored_ids(db, store) == [str(good.event_id)], 10)
+    with db.read_session() as s:
+        letters = s.scalars(select(IngestDeadLetter).where(IngestDeadLetter.payload == payload)).all()
+    assert [(d.reason, d.transport) for d in letters] == [(reason, "mqtt")]
+    assert letters[0].detail
+    assert DEAD_LETTERS.labels("mqtt", reason)._value.get() == before + 1
+
+
+def test_edge_status_over_mqtt_shows_in_metrics(worker: MqttIngestWorker, client: TestClient, key, tag: str,  # type: ignore[no-untyped-def]
+                                                raw: mqtt.Client) -> None:
+    from datetime import datetime, timezone
+
+    status = EdgeStatus(store_id=f"mq-{tag}", camera_id="cam-7", at=datetime.now(timezone.utc),
+                        outbox_depth=42, dead_letters=1, oldest_age_s=3.5, inference_ms=37.25)
+    publish(raw, status_topic(status), status.model_dump_json().encode())
+    assert wait_until(lambda: worker.stats.statuses >= 1, 10)
+    text = client.get("/metrics", headers=bearer(key("prometheus", "metrics:read"))).text
+    labels = f'{{camera_id="cam-7",store_id="mq-{tag}"}}'
+    assert f"anshin_edge_outbox_depth{labels} 42.0" in text
+    assert f"anshin_edge_inference_ms{labels} 37.25" in text
+    assert "anshin_ingest_events_total" in text and "anshin_review_backlog" in text
