@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from services.central.review.machine import ReviewConflict
 from services.central.review.service import ReviewInputError, ReviewNotFound
@@ -59,6 +59,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReviewInputError)
     async def _bad_input(_: Request, exc: ReviewInputError) -> JSONResponse:
         return unprocessable([field_error(["body", exc.field], str(exc), "value_error")])
+
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: DataError) -> JSONResponse:
+        # E.g. an id past 2**31-1 in a path: the database refuses the value; that is the caller's input.
+        log.info("value refused by the database during %s %s: %s", request.method, request.url.path, exc.orig)
+        return unprocessable([field_error(["path"], "a value is out of range (integers must fit in 32 bits)", "value_error")])
 
     @app.exception_handler(OperationalError)
     async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from services.central.api.deps import DatabaseDep, ReadSession, SettingsDep, require, store_scope
@@ -28,6 +28,7 @@ from services.central.webhooks.service import WebhookError, WebhookNotFound
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 WebhooksManager = Annotated[Principal, Depends(require(Scope.WEBHOOKS_MANAGE))]
 _NOT_FOUND = {404: {"description": "no such webhook (or not this key's store)"}}
+WebhookId = Annotated[int, Path(ge=1, le=2_147_483_647, description="webhook id")]
 
 
 def _not_found(exc: WebhookNotFound) -> HTTPException:
@@ -64,7 +65,7 @@ def list_webhooks(session: ReadSession, principal: WebhooksManager) -> Page[Webh
 
 
 @router.delete("/{webhook_id}", status_code=204, responses=_NOT_FOUND)
-def delete_webhook(webhook_id: int, db: DatabaseDep, principal: WebhooksManager) -> None:
+def delete_webhook(webhook_id: WebhookId, db: DatabaseDep, principal: WebhooksManager) -> None:
     try:
         with db.unit_of_work() as session:
             service.delete(session, webhook_id, principal.name, _bound(principal))
@@ -73,7 +74,7 @@ def delete_webhook(webhook_id: int, db: DatabaseDep, principal: WebhooksManager)
 
 
 @router.post("/{webhook_id}/rotate", response_model=WebhookCreatedOut, responses=_NOT_FOUND)
-def rotate_webhook(webhook_id: int, db: DatabaseDep, settings: SettingsDep, principal: WebhooksManager) -> WebhookCreatedOut | JSONResponse:
+def rotate_webhook(webhook_id: WebhookId, db: DatabaseDep, settings: SettingsDep, principal: WebhooksManager) -> WebhookCreatedOut | JSONResponse:
     """A new signing secret (shown once); the old one stops verifying at once."""
     key = settings.webhook_secret_key.get_secret_value() if settings.webhook_secret_key else None
     try:
@@ -88,7 +89,7 @@ def rotate_webhook(webhook_id: int, db: DatabaseDep, settings: SettingsDep, prin
 
 @router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut], responses=_NOT_FOUND)
 def list_deliveries(
-    webhook_id: int,
+    webhook_id: WebhookId,
     session: ReadSession,
     principal: WebhooksManager,
     state: Literal["pending", "delivered", "dead"] | None = Query(None, description="dead: the dead-letter view"),
@@ -105,7 +106,7 @@ def list_deliveries(
 
 
 @router.post("/{webhook_id}/deliveries/retry", response_model=RetryOut, responses=_NOT_FOUND)
-def retry_deliveries(webhook_id: int, body: RetryIn, db: DatabaseDep, principal: WebhooksManager) -> RetryOut:
+def retry_deliveries(webhook_id: WebhookId, body: RetryIn, db: DatabaseDep, principal: WebhooksManager) -> RetryOut:
     """Send dead deliveries again (all, or the listed ids) once the endpoint is fixed."""
     try:
         with db.unit_of_work() as session:
