@@ -16,7 +16,7 @@ export YOLO_OFFLINE := 1
 export YOLO_AUTOINSTALL := false
 export YOLO_CONFIG_DIR := $(CURDIR)/.venv/ultralytics-config
 
-.PHONY: venv demo test test-fast lint browsers clean
+.PHONY: venv demo test test-fast lint browsers ops-tools clean
 
 venv: $(STAMP)
 
@@ -37,7 +37,13 @@ browsers:
 demo: venv
 	$(VENV)/bin/anshin demo
 
-test: venv browsers
+# Debian's docker-compose (v1) validates docker-compose.yml offline; no Docker engine is needed.
+# Mosquitto and the PostgreSQL server binaries run the ops tests' own throwaway broker and cluster.
+ops-tools:
+	@command -v docker-compose >/dev/null 2>&1 && command -v mosquitto >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose mosquitto >/dev/null)
+
+test: venv browsers ops-tools
 	$(PY) -m pytest
 
 test-fast: venv
