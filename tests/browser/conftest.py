@@ -87,7 +87,7 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCentral]:
     app.state.db.dispose()  # type: ignore[attr-defined]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an event loop running meanwhile
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail("Debian chromium is missing: run `make browsers` (apt-get install chromium)")

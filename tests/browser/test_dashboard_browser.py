@@ -161,7 +161,8 @@ def test_the_keyboard_alone_signs_in_finds_an_item_and_decides_it(new_page, cent
     item = item_of(central, alert)
     page = new_page()
     page.goto("/login")
-    page.keyboard.type("suzuki")  # the name field has focus on arrival
+    expect(page.get_by_label("User name")).to_be_focused()  # the name field has focus on arrival
+    page.keyboard.type("suzuki")
     page.keyboard.press("Tab")
     page.keyboard.type("browser-test-pass-1")
     page.keyboard.press("Enter")

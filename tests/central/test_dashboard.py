@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from uuid import uuid4
 
 import pytest
@@ -261,7 +261,8 @@ def test_the_stream_names_what_changed_and_replays_after_a_reconnect(client: Tes
         stream = _changes(db, last_id)
         return [await anext(stream), await anext(stream)]
 
-    retry, replay = asyncio.run(first_two(str(before)))
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own, whatever else runs in this process
+        retry, replay = pool.submit(asyncio.run, first_two(str(before))).result()
     assert retry.startswith("retry:")
     assert f"id: {head_seq(db)}\nevent: events\n" in replay and "event: queue\n" in replay
 

@@ -12,7 +12,6 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from services.central.api.app import create_app
-from services.central.cli import central_app  # noqa: F401 - the root app mounts it
 from services.central.db.session import Database
 from services.central.db.tables import AuditEntry, UserRow, UserSession
 from services.central.settings import Settings
