@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -234,6 +235,7 @@ def run_bench(
             p.close()
         for box in outboxes:
             box.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     with db.read_session() as s:
         rows = s.execute(text("SELECT event_id, received_at FROM events WHERE store_id = :s AND camera_id <> 'probe'"),
