@@ -88,6 +88,22 @@ class DeadLetter:
     failed_at: float  # unix seconds
 
 
+def _setup(db: sqlite3.Connection, attempts: int = 50, wait_s: float = 0.1) -> None:
+    """WAL, full sync and the schema. Several cameras of a store open one outbox file at once, and
+    switching to WAL can report "database is locked" without waiting on the busy timeout, so the
+    setup is retried for a few seconds."""
+    for attempt in range(attempts):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or attempt == attempts - 1:
+                raise
+            time.sleep(wait_s)
+
+
 class Outbox:
     """Thread-safe durable queue of events (one SQLite connection behind a lock).
 
@@ -103,9 +119,7 @@ class Outbox:
         # One connection shared under a lock: simpler than one per thread, and SQLite serialises writers anyway.
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            _setup(self._db)
 
     def close(self) -> None:
         with self._lock:
