@@ -147,3 +147,10 @@ def test_revoked_key_is_refused(client: TestClient, db, edge: dict[str, str]) ->
 def test_time_filter_without_zone_is_utc(client: TestClient, edge: dict[str, str], history: dict[str, list[str]]) -> None:
     naive_since = (minutes_ago(2) - timedelta(seconds=0)).replace(tzinfo=None).isoformat()
     assert _ids(client.get("/api/v1/events", params={"since": naive_since}, headers=edge)) == set(history["osaka_crowd"])
+
+
+@pytest.mark.parametrize("value", ["0", "1700000000.5", "yesterday", "11/01/2026"])
+def test_time_filters_take_only_iso_8601(client: TestClient, edge: dict[str, str], value: str) -> None:
+    r = client.get("/api/v1/events", params={"since": value}, headers=edge)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "since"] and "ISO 8601" in r.json()["detail"][0]["msg"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated
 from uuid import UUID
 
+from pydantic import BeforeValidator
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -83,6 +85,18 @@ async def post_events(
     return await run_in_threadpool(_store, db, settings, principal, events)
 
 
+def _iso_8601(value: object) -> object:
+    # pydantic also reads bare numbers as Unix times; the documented format is ISO 8601 only, so a
+    # stray number is a client error, not a silent 1970 filter.
+    if isinstance(value, (int, float)) or (isinstance(value, str) and not _ISO_DATE.match(value)):
+        raise ValueError("must be an ISO 8601 time such as 2026-11-01T09:00:00Z")
+    return value
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+IsoTime = Annotated[datetime, BeforeValidator(_iso_8601)]
+
+
 def _utc(value: datetime | None) -> datetime | None:
     # A time without a zone in a query string is taken as UTC.
     if value is None:
@@ -98,8 +112,8 @@ def read_events(
     camera_id: str | None = None,
     event_type: Annotated[str | None, Query(alias="type", description="e.g. zone.occupancy")] = None,
     use_case: UseCase | None = None,
-    since: Annotated[datetime | None, Query(description="occurred_at >= since (ISO 8601; UTC if no zone)")] = None,
-    until: Annotated[datetime | None, Query(description="occurred_at < until")] = None,
+    since: Annotated[IsoTime | None, Query(description="occurred_at >= since (ISO 8601; UTC if no zone)")] = None,
+    until: Annotated[IsoTime | None, Query(description="occurred_at < until")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[EventOut]:
