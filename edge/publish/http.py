@@ -28,12 +28,13 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from edge.outbox import Outbox, OutboxItem
+from edge.publish.base import OutboxPublisher, PublisherStats, TransientError
 from services.contract.events import MAX_BATCH, MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
@@ -46,33 +47,10 @@ _CONFIG_STATUS = {401, 403, 404, 405}  # wrong key, scope, store binding or URL:
 _REJECTED_STATUS = {400, 409, 413, 415, 422}  # the request content itself was refused
 
 
-class TransientError(Exception):
-    """Delivery failed in a way that retrying later can fix."""
-
-    def __init__(self, reason: str, *, category: str = "unreachable", retry_after_s: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.category = category
-        self.retry_after_s = retry_after_s
+__all__ = ["HttpPublisher", "PublisherStats", "TransientError"]  # the last two live in base, re-exported
 
 
-@dataclass
-class PublisherStats:
-    """Counters for health and benchmarks (monotonic totals since start)."""
-
-    delivered: int = 0  # acknowledged as newly stored
-    duplicates: int = 0  # acknowledged as already stored (a retry after a lost response)
-    dead_lettered: int = 0
-    requests: int = 0
-    failures: int = 0  # transient failures
-    post_seconds: float = 0.0  # time spent in POSTs
-    online: bool | None = None  # None until the first attempt
-    last_error: str | None = None
-    outages: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class HttpPublisher:
+class HttpPublisher(OutboxPublisher):
     """Publishes the outbox to central over HTTP.
 
     Args:
@@ -86,6 +64,8 @@ class HttpPublisher:
         rng: randomness for jitter (seed it in tests).
         transport: an httpx transport (tests may route to an in-process app).
     """
+
+    _log = log
 
     def __init__(
         self,
@@ -104,23 +84,15 @@ class HttpPublisher:
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be 1..{MAX_BATCH}, got {batch_size}")
-        self.outbox = outbox
+        super().__init__(outbox, batch_size=batch_size, retry_initial_s=retry_initial_s,
+                         retry_max_s=retry_max_s, idle_poll_s=idle_poll_s, rng=rng)
         self.url = url.rstrip("/")
-        self.batch_size = batch_size
-        self.retry_initial_s = retry_initial_s
-        self.retry_max_s = retry_max_s
-        self.idle_poll_s = idle_poll_s
-        self.stats = PublisherStats()
-        self._rng = rng or random.Random()
         self._client = httpx.Client(
             base_url=self.url,
             headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
             transport=transport,
         )
-        self._send_lock = threading.Lock()  # run() and flush() never send the same batch twice at once
-        self._wake = threading.Event()
-        self._down_since: float | None = None
         self._down_category: str | None = None
         self._failures_in_outage = 0
         self._live_lock = threading.Lock()
@@ -144,50 +116,8 @@ class HttpPublisher:
     def close(self) -> None:
         self._client.close()
 
-    def notify(self) -> None:
-        """Wake an idle :meth:`run` loop (the worker calls this after appending)."""
-        self._wake.set()
-
-    # ------------------------------------------------------------------ loops
-
-    def run(self, stop: threading.Event) -> None:
-        """Publish until ``stop`` is set: drain, wait for new events, back off while central is away."""
-        failures = 0
-        while not stop.is_set():
-            try:
-                sent = self.publish_once()
-            except TransientError as exc:
-                failures += 1
-                stop.wait(self._delay(failures, exc.retry_after_s))
-                continue
-            failures = 0
-            if sent == 0:
-                self._send_live()
-                self._wake.wait(self.idle_poll_s)
-                self._wake.clear()
-
-    def flush(self, timeout_s: float) -> bool:
-        """Publish until the outbox is empty or ``timeout_s`` passed; True when empty."""
-        deadline = time.monotonic() + timeout_s
-        failures = 0
-        while self.outbox.depth() > 0:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            try:
-                self.publish_once()
-                failures = 0
-            except TransientError as exc:
-                failures += 1
-                time.sleep(max(0.0, min(self._delay(failures, exc.retry_after_s), deadline - time.monotonic())))
-        return True
-
-    def _delay(self, failures: int, retry_after_s: float | None) -> float:
-        base = min(self.retry_max_s, self.retry_initial_s * 2 ** min(failures - 1, 30))
-        delay = base * (0.5 + 0.5 * self._rng.random())  # jitter: stores reconnecting together spread out
-        if retry_after_s is not None:
-            delay = max(delay, min(retry_after_s, self.retry_max_s))
-        return delay
+    def _on_idle(self) -> None:
+        self._send_live()
 
     # ------------------------------------------------------------------ one batch
 
@@ -205,9 +135,7 @@ class HttpPublisher:
             try:
                 done = self._deliver(items)
             except TransientError as exc:
-                self.stats.failures += 1
-                self.stats.last_error = exc.reason
-                self.outbox.record_failure([i.event_id for i in items], exc.reason)
+                self._count_failure(items, exc.reason)
                 self._went_down(exc)
                 raise
             self._came_up()
@@ -377,30 +305,24 @@ class HttpPublisher:
         if self._down_category == exc.category:
             log.debug("central still unavailable: %s", exc.reason)
             return
-        if self._down_since is None:
-            self._down_since = time.monotonic()
-            self.stats.outages += 1
+        self._went_offline()
         self._down_category = exc.category
-        self.stats.online = False
         level = logging.ERROR if exc.category.startswith("http-4") else logging.WARNING
-        log.log(
-            level,
-            "central %s unavailable: %s; %d events queued in the outbox, retrying with backoff (up to %.0f s)",
-            self.url, exc.reason, self.outbox.depth(), self.retry_max_s,
-        )
+        self._log_outage(level, f"central {self.url} unavailable", exc.reason)
 
     def _came_up(self) -> None:
-        if self._down_since is not None:
-            log.warning(
-                "central %s reachable again after %.1f s (%d failed attempts); %d events still queued",
-                self.url, time.monotonic() - self._down_since, self._failures_in_outage, self.outbox.depth(),
-            )
-        elif self.stats.online is None:
-            log.info("publishing to central %s", self.url)
-        self._down_since = None
+        super()._came_up()
         self._down_category = None
         self._failures_in_outage = 0
-        self.stats.online = True
+
+    def _log_back_up(self, outage_s: float) -> None:
+        log.warning(
+            "central %s reachable again after %.1f s (%d failed attempts); %d events still queued",
+            self.url, outage_s, self._failures_in_outage, self.outbox.depth(),
+        )
+
+    def _log_first_contact(self) -> None:
+        log.info("publishing to central %s", self.url)
 
 
 def _norm(event_id: Any) -> str:

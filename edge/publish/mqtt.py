@@ -32,7 +32,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from edge.outbox import Outbox, OutboxItem
-from edge.publish.http import PublisherStats, TransientError
+from edge.publish.base import OutboxPublisher, TransientError
 from services.contract import EdgeStatus, status_topic
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def topic_for(body: str) -> str:
     return f"anshin/v1/{doc['store_id']}/{doc['camera_id']}/{doc['type']}"
 
 
-class MqttPublisher:
+class MqttPublisher(OutboxPublisher):
     """Publishes the outbox to an MQTT broker.
 
     Args:
@@ -63,6 +63,8 @@ class MqttPublisher:
         retry_initial_s, retry_max_s: backoff bounds, seconds (doubling, 50-100 % jitter).
         idle_poll_s: how often an idle publisher looks at the outbox without being notified.
     """
+
+    _log = log
 
     def __init__(
         self,
@@ -83,25 +85,17 @@ class MqttPublisher:
         idle_poll_s: float = 0.5,
         rng: random.Random | None = None,
     ) -> None:
-        self.outbox = outbox
+        super().__init__(outbox, batch_size=batch_size, retry_initial_s=retry_initial_s,
+                         retry_max_s=retry_max_s, idle_poll_s=idle_poll_s, rng=rng)
         self.url = f"{'mqtts' if tls else 'mqtt'}://{host}:{port}"
         self.client_id = client_id
-        self.batch_size = batch_size
         self.ack_timeout_s = ack_timeout_s
-        self.retry_initial_s = retry_initial_s
-        self.retry_max_s = retry_max_s
-        self.idle_poll_s = idle_poll_s
-        self.stats = PublisherStats()
         #: Called with the event ids of each batch just before it is published (benchmarks time it).
         self.on_send: Callable[[list[str]], None] | None = None
         #: An HttpPublisher that uploads evidence pictures queued with alerts (see publish/factory.py).
         self.snapshots: Any | None = None
-        self._rng = rng or random.Random()
-        self._send_lock = threading.Lock()
-        self._wake = threading.Event()
         self._connected = threading.Event()
         self._refused: dict[int, str] = {}  # mid → PUBACK failure reason
-        self._down_since: float | None = None
         self._connect_error: str | None = None
 
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
@@ -160,46 +154,6 @@ class MqttPublisher:
         self._client.loop_stop()
         if self.snapshots is not None:
             self.snapshots.close()
-
-    def notify(self) -> None:
-        """Wake an idle :meth:`run` loop (the worker calls this after appending)."""
-        self._wake.set()
-
-    # ------------------------------------------------------------------ loops (same shape as HttpPublisher)
-
-    def run(self, stop: threading.Event) -> None:
-        """Publish until ``stop`` is set: drain, wait for new events, back off while the broker is away."""
-        failures = 0
-        while not stop.is_set():
-            try:
-                sent = self.publish_once()
-            except TransientError as exc:
-                failures += 1
-                stop.wait(self._delay(failures))
-                continue
-            failures = 0
-            if sent == 0:
-                self._wake.wait(self.idle_poll_s)
-                self._wake.clear()
-
-    def flush(self, timeout_s: float) -> bool:
-        """Publish until the outbox is empty or ``timeout_s`` passed; True when empty."""
-        deadline = time.monotonic() + timeout_s
-        failures = 0
-        while self.outbox.depth() > 0:
-            if time.monotonic() >= deadline:
-                return False
-            try:
-                self.publish_once()
-                failures = 0
-            except TransientError:
-                failures += 1
-                time.sleep(max(0.0, min(self._delay(failures), deadline - time.monotonic())))
-        return True
-
-    def _delay(self, failures: int) -> float:
-        base = min(self.retry_max_s, self.retry_initial_s * 2 ** min(failures - 1, 30))
-        return base * (0.5 + 0.5 * self._rng.random())
 
     # ------------------------------------------------------------------ one batch
 
@@ -266,26 +220,17 @@ class MqttPublisher:
         return acked, missing, refused
 
     def _fail(self, items: list[OutboxItem], reason: str, error: bool = False) -> None:
-        self.stats.failures += 1
-        self.stats.last_error = reason
-        self.outbox.record_failure([i.event_id for i in items], reason)
-        if self._down_since is None:
-            self._down_since = time.monotonic()
-            self.stats.outages += 1
-            self.stats.online = False
-            log.log(logging.ERROR if error else logging.WARNING,
-                    "MQTT broker %s: %s; %d events queued in the outbox, retrying with backoff (up to %.0f s)",
-                    self.url, reason, self.outbox.depth(), self.retry_max_s)
+        self._count_failure(items, reason)
+        if self._went_offline():
+            self._log_outage(logging.ERROR if error else logging.WARNING, f"MQTT broker {self.url}", reason)
         raise TransientError(reason, category="mqtt")
 
-    def _came_up(self) -> None:
-        if self._down_since is not None:
-            log.warning("MQTT broker %s reachable again after %.1f s; %d events still queued",
-                        self.url, time.monotonic() - self._down_since, self.outbox.depth())
-        elif self.stats.online is None:
-            log.info("publishing to MQTT broker %s as %s", self.url, self.client_id)
-        self._down_since = None
-        self.stats.online = True
+    def _log_back_up(self, outage_s: float) -> None:
+        log.warning("MQTT broker %s reachable again after %.1f s; %d events still queued",
+                    self.url, outage_s, self.outbox.depth())
+
+    def _log_first_contact(self) -> None:
+        log.info("publishing to MQTT broker %s as %s", self.url, self.client_id)
 
     # ------------------------------------------------------------------ status
 
