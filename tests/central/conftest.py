@@ -7,22 +7,17 @@ tables. Deselect with ``-m "not postgres"`` on a machine without PostgreSQL.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 
-import psycopg
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
+from central_fixtures import PG_ADMIN, app, client, db, pg_admin, throwaway_database  # noqa: F401 (shared fixtures)
 from sqlalchemy import text
 
-from services.central.api.app import create_app
 from services.central.auth import create_key
 from services.central.db.migrate import upgrade
 from services.central.db.session import Database
 from services.central.settings import Settings
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 TABLES = "review_decisions, review_items, events, audit_log, api_keys, users, user_sessions, stores, snapshots"
 
 BACKENDS = [
@@ -33,16 +28,11 @@ BACKENDS = [
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    name = f"anshin_test_{secrets.token_hex(6)}"
+    admin = pg_admin("; start it, or deselect: -m 'not postgres'")
     try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as e:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is unreachable ({e}); start it, or deselect: -m 'not postgres'")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        with throwaway_database(admin, "anshin_test") as url:
+            yield url
     finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
 
 
@@ -81,24 +71,6 @@ def make_settings(backend: str, request: pytest.FixtureRequest, tmp_path) -> Cal
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
-
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
-    application = create_app(settings)
-    yield application
-    application.state.db.dispose()
-
-
-@pytest.fixture
-def db(app: FastAPI) -> Database:
-    return app.state.db  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 @pytest.fixture

@@ -10,11 +10,9 @@ from datetime import datetime, timezone
 
 import psycopg
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
+from central_fixtures import app, client, db, pg_admin, throwaway_database  # noqa: F401 (shared fixtures)
 from sqlalchemy import select, text
 
-from services.central.api.app import create_app
 from services.central.auth import create_key
 from services.central.db.migrate import upgrade
 from services.central.db.session import Database
@@ -22,16 +20,12 @@ from services.central.db.tables import AuditEntry
 from services.central.settings import Settings
 from services.contract import Event
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 WEBHOOK_KEY = "test-master-key-" + "x" * 32
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[psycopg.Connection]:
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as e:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is unreachable ({e})")
+    admin = pg_admin()
     yield admin
     admin.close()
 
@@ -39,40 +33,17 @@ def pg_server() -> Iterator[psycopg.Connection]:
 @pytest.fixture
 def pg_url(pg_server: psycopg.Connection) -> Iterator[str]:
     """A fresh, migrated database for one test, dropped afterwards."""
-    name = f"anshin_ops_{secrets.token_hex(5)}"
-    pg_server.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    db = Database.from_settings(Settings(database_url=url))
-    upgrade(db.engine)
-    db.dispose()
-    try:
+    with throwaway_database(pg_server, "anshin_ops") as url:
+        database = Database.from_settings(Settings(database_url=url))
+        upgrade(database.engine)
+        database.dispose()
         yield url
-    finally:
-        pg_server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def settings(pg_url: str, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
     return Settings(data_dir=tmp_path, database_url=pg_url, webhook_secret_key=WEBHOOK_KEY,  # type: ignore[arg-type]
                     webhook_retry_initial_s=0.05, webhook_retry_max_s=0.2, webhook_max_attempts=3)
-
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
-    application = create_app(settings)
-    yield application
-    application.state.db.dispose()
-
-
-@pytest.fixture
-def db(app: FastAPI) -> Database:
-    return app.state.db  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 @pytest.fixture
