@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import secrets
 import sys
-from typing import Annotated, Optional
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -35,6 +37,28 @@ def _database(database_url: str | None):  # noqa: ANN202 - Database, imported la
     db = Database.from_settings(Settings(database_url=database_url) if database_url else Settings())
     upgrade(db.engine)
     return db
+
+
+@contextmanager
+def _session(database_url: str | None, *, read_only: bool = False) -> Iterator[Any]:
+    """A session on the migrated database (committed on success unless ``read_only``); the
+    engine is closed afterwards either way."""
+    db = _database(database_url)
+    try:
+        with db.read_session() if read_only else db.unit_of_work() as session:
+            yield session
+    finally:
+        db.dispose()
+
+
+def _user_named(session: Any, name: str) -> Any:
+    """The account called ``name``; exits with code 1 and a message when there is none."""
+    from services.central.users.service import find_user
+
+    user = find_user(session, name)
+    if user is None:
+        raise _fail(f"no user named {name!r}", code=1)
+    return user
 
 
 def generate_password() -> str:
@@ -72,15 +96,12 @@ def users_add(
     from services.central.users.service import UserError, create_user
 
     password, generated = _read_password(password_stdin, generate)
-    db = _database(database_url)
     try:
-        with db.unit_of_work() as session:
+        with _session(database_url) as session:
             user = create_user(session, name, password, role, store_id=store, locale=locale, actor="cli")
             user_id = user.id
     except UserError as e:
         raise _fail(f"cannot add user: {e}") from None
-    finally:
-        db.dispose()
     scope = f", store {store}" if store else ", every store"
     typer.echo(f"created user {name!r} (id {user_id}, role {role}{scope})", err=True)
     if generated:
@@ -96,37 +117,24 @@ def users_passwd(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Set a new password; the user's open sessions end."""
-    from services.central.users.service import UserError, find_user, set_password
+    from services.central.users.service import UserError, set_password
 
     password, generated = _read_password(password_stdin, generate)
-    db = _database(database_url)
     try:
-        with db.unit_of_work() as session:
-            user = find_user(session, name)
-            if user is None:
-                raise _fail(f"no user named {name!r}", code=1)
-            set_password(session, user, password, actor="cli")
+        with _session(database_url) as session:
+            set_password(session, _user_named(session, name), password, actor="cli")
     except UserError as e:
         raise _fail(f"cannot set password: {e}") from None
-    finally:
-        db.dispose()
     typer.echo(f"password of {name!r} changed; open sessions ended", err=True)
     if generated:
         typer.echo(password)
 
 
 def _set_disabled(name: str, disabled: bool, database_url: str | None) -> None:
-    from services.central.users.service import find_user, set_disabled
+    from services.central.users.service import set_disabled
 
-    db = _database(database_url)
-    try:
-        with db.unit_of_work() as session:
-            user = find_user(session, name)
-            if user is None:
-                raise _fail(f"no user named {name!r}", code=1)
-            set_disabled(session, user, disabled, actor="cli")
-    finally:
-        db.dispose()
+    with _session(database_url) as session:
+        set_disabled(session, _user_named(session, name), disabled, actor="cli")
     typer.echo(f"user {name!r} {'disabled; open sessions ended' if disabled else 'enabled'}")
 
 
@@ -149,12 +157,8 @@ def users_list(database_url: DatabaseUrl = None) -> None:
 
     from services.central.db.tables import UserRow
 
-    db = _database(database_url)
-    try:
-        with db.read_session() as session:
-            rows = session.scalars(select(UserRow).order_by(UserRow.id)).all()
-    finally:
-        db.dispose()
+    with _session(database_url, read_only=True) as session:
+        rows = session.scalars(select(UserRow).order_by(UserRow.id)).all()
     for u in rows:
         state = "disabled" if u.disabled_at else "active"
         typer.echo(f"{u.id}\t{u.name}\t{u.role}\t{u.store_id or '*'}\t{state}")
