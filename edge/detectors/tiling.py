@@ -14,7 +14,7 @@ import numpy.typing as npt
 from edge.detections import Detections
 from edge.detectors.base import Detector
 from edge.detectors.config import TilingConfig
-from edge.detectors.convert import MAX_WH, box_iou
+from edge.detectors.convert import batched_nms, box_iou
 
 
 def tile_windows(width: int, height: int, rows: int, cols: int, overlap: float) -> list[tuple[int, int, int, int]]:
@@ -53,19 +53,8 @@ def merge_duplicates(
     """Greedy, class-aware: keep the best-scoring box, drop same-class boxes matching it above ``thresh``."""
     if len(dets) == 0:
         return dets
-    order = np.argsort(-dets.score, kind="stable")
-    boxes = dets.xyxy[order] + dets.class_id[order, None].astype(np.float32) * MAX_WH
     overlap = box_ios if metric == "ios" else box_iou
-    alive = np.ones(len(order), dtype=bool)
-    keep: list[int] = []
-    for i in range(len(order)):
-        if not alive[i]:
-            continue
-        keep.append(int(order[i]))
-        rest = np.flatnonzero(alive[i + 1 :]) + i + 1
-        if len(rest):
-            alive[rest[overlap(boxes[i : i + 1], boxes[rest])[0] > thresh]] = False
-    return dets[np.asarray(keep, dtype=np.int64)]
+    return dets[batched_nms(dets.xyxy, dets.score, dets.class_id, thresh, overlap)]
 
 
 def concat(parts: list[Detections]) -> Detections:
