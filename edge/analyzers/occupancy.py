@@ -119,10 +119,7 @@ class OccupancyAnalyzer:
             type="zone.occupancy",
             severity=Severity.INFO,
             payload={
-                "zone": name,
-                "count": state.count,
-                "capacity": zone.capacity,
-                "occupancy_ratio": round(state.count / zone.capacity, 3),
+                **_zone_payload(name, zone, state.count),
                 "peak_count": state.peak,
                 "unique_tracks": len(state.tracks_seen),
                 "interval_s": round(since_s, 3),  # seconds covered by peak_count and unique_tracks
@@ -161,12 +158,7 @@ class OccupancyAnalyzer:
             type="zone.overcrowded",
             severity=Severity.WARNING,
             review_required=True,
-            payload={
-                "zone": name,
-                "count": count,
-                "capacity": zone.capacity,
-                "occupancy_ratio": round(count / zone.capacity, 3),
-            },
+            payload=_zone_payload(name, zone, count),
             explanation=explanation,
             evidence=Evidence(frame_size=ctx.frame_size, boxes=boxes, scores={"mean_person_score": _mean(present.score)}),
         )
@@ -178,10 +170,7 @@ class OccupancyAnalyzer:
             type="zone.cleared",
             severity=Severity.NOTICE,
             payload={
-                "zone": name,
-                "count": state.count,
-                "capacity": zone.capacity,
-                "occupancy_ratio": round(state.count / zone.capacity, 3),
+                **_zone_payload(name, zone, state.count),
                 "overcrowded_for_s": round(duration, 3),
             },
             explanation=Explanation(
@@ -195,3 +184,8 @@ class OccupancyAnalyzer:
 
 def _mean(values: np.ndarray) -> float:
     return round(float(np.mean(values)), 4) if len(values) else 0.0
+
+
+def _zone_payload(name: str, zone: ZoneConfig, count: int) -> dict[str, object]:
+    """What every zone event says about the zone: name, people, capacity and their ratio."""
+    return {"zone": name, "count": count, "capacity": zone.capacity, "occupancy_ratio": round(count / zone.capacity, 3)}
