@@ -43,7 +43,11 @@ ops-tools:
 	@command -v docker-compose >/dev/null 2>&1 && command -v mosquitto >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose mosquitto >/dev/null)
 
-test: venv browsers ops-tools
+# ruff: pyflakes, pycodestyle, import order, bugbear (rules in pyproject.toml).
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: venv browsers ops-tools lint
 	$(PY) -m pytest
 
 test-fast: venv

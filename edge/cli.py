@@ -1,6 +1,6 @@
 """Edge commands: ``anshin config check FILE`` and ``anshin edge run --config FILE``.
 
-Mounted by the composition root ``services/cli.py``.
+Mounted by the composition root ``anshin/cli.py``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ def edge_run(
     from edge.config import ConfigError, MissingApiKeyError, load_store_config
     from edge.sources import SourceError
     from edge.worker import EdgeWorker
-
     from services.contract.logs import configure_logging
 
     configure_logging(log_level)  # ANSHIN_LOG_FORMAT=json: one JSON object per line

@@ -32,7 +32,6 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     StrictInt,
@@ -47,15 +46,10 @@ from edge.geometry import polygon_area
 from edge.publish.config import MqttConfig
 from edge.tracking import TrackerConfig
 from services.contract.events import MAX_BATCH, Identifier
+from services.shared.strict import Strict
 
 PrivacyProfile = Literal["minimal", "standard", "identified"]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class Strict(BaseModel):
-    """Base of every config section: unknown keys are errors (a misspelt option must not be ignored)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class CentralConfig(Strict):

@@ -20,9 +20,10 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from edge.paths import PROJECT_ROOT
+from services.shared.strict import Strict
 
 MANIFEST_PATH = PROJECT_ROOT / "models" / "manifest.yaml"
 _SHA256 = r"^[0-9a-f]{64}$"
@@ -45,11 +46,7 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FileRef(_Strict):
+class FileRef(Strict):
     """One file a model needs, as published."""
 
     file: str = Field(description="file name in the models directory")
@@ -104,7 +101,7 @@ class ModelEntry(FileRef):
         return [main, *self.companions]
 
 
-class Manifest(_Strict):
+class Manifest(Strict):
     schema_version: Literal[2] = Field(description="2 added location (repo files) and requires")
     class_lists: dict[str, list[str]] = Field(default={}, description="shared class lists, referenced by YAML anchors")
     models: list[ModelEntry] = Field(min_length=1)

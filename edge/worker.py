@@ -386,8 +386,8 @@ class EdgeWorker:
 
 def build_analyzers(camera: CameraConfig) -> list[Analyzer]:
     """Analyzers of a camera, by config ``type``. Convention: ``cls(config, zones)``."""
-    import edge.analyzers.occupancy  # noqa: F401  (registers "occupancy"; new analyzers are listed here)
     import edge.analyzers.entrance  # noqa: F401  (registers "entrance", use case A)
+    import edge.analyzers.occupancy  # noqa: F401  (registers "occupancy"; new analyzers are listed here)
 
     return [analyzer_class(cfg.type)(cfg, camera.zones) for cfg in camera.analyzers]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.demo import free_port, run_demo
+from anshin.demo import free_port, run_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSHIN = [str(Path(sys.executable).parent / "anshin")]

@@ -35,6 +35,8 @@ from edge.masks.pipeline import face_crops
 from edge.thermal.reading import TemperatureReading, read_temperature
 from edge.thermal.registration import rgb_to_thermal, scale_to_calibration
 from services.contract import Box, Event, Evidence, Explanation, ModelRef, Severity, UseCase
+from services.shared.anonymise import blur_all
+from services.shared.boxes import box_iou
 
 log = logging.getLogger(__name__)
 
@@ -53,28 +55,6 @@ class FaceTrack:
     readings: list[TemperatureReading] = field(default_factory=list)
     emitted: set[str] = field(default_factory=set)
     last_crop: np.ndarray | None = None  # kept only when the profile allows evidence images
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(n, m) intersection-over-union of boxes a (n, 4) and b (m, 4).
-
-    >>> iou(np.array([[0, 0, 10, 10]]), np.array([[0, 0, 10, 10], [5, 0, 15, 10]])).round(3).tolist()
-    [[1.0, 0.333]]
-    """
-    a, b = np.asarray(a, float).reshape(-1, 4), np.asarray(b, float).reshape(-1, 4)
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
-    area = lambda x: np.prod(np.clip(x[:, 2:] - x[:, :2], 0, None), axis=1)  # noqa: E731
-    return inter / np.maximum(area(a)[:, None] + area(b)[None, :] - inter, 1e-9)
-
-
-def blur_face(crop: np.ndarray) -> np.ndarray:
-    """An irreversibly anonymised copy: pixelate to at most 8x8 blocks, then Gaussian blur."""
-    h, w = crop.shape[:2]
-    small = cv2.resize(crop, (max(1, min(8, w)), max(1, min(8, h))), interpolation=cv2.INTER_AREA)
-    coarse = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
-    return cv2.GaussianBlur(coarse, (0, 0), max(1.0, min(w, h) / 8))
 
 
 def _mask_classifier(name: str) -> Any:
@@ -149,7 +129,7 @@ class EntranceAnalyzer:
         self._tracks = [t for t in self._tracks if (at - t.last_seen).total_seconds() <= max_age]
         out: list[FaceTrack | None] = [None] * len(faces)
         if self._tracks and len(faces):
-            overlap = iou(faces.xyxy, np.stack([t.box for t in self._tracks]))
+            overlap = box_iou(faces.xyxy, np.stack([t.box for t in self._tracks]))
             used: set[int] = set()
             for flat in np.argsort(-overlap, axis=None):
                 i, j = divmod(int(flat), overlap.shape[1])
@@ -227,7 +207,7 @@ class EntranceAnalyzer:
         key = f"{ctx.camera_id}/{event_id}.jpg"
         path = self.config.evidence_dir / key
         path.parent.mkdir(parents=True, exist_ok=True)
-        ok, buf = cv2.imencode(".jpg", blur_face(crop), [cv2.IMWRITE_JPEG_QUALITY, 70])
+        ok, buf = cv2.imencode(".jpg", blur_all(crop), [cv2.IMWRITE_JPEG_QUALITY, 70])
         if not ok:
             raise RuntimeError(f"cannot encode evidence crop for event {event_id}")
         path.write_bytes(buf.tobytes())

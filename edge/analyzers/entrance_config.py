@@ -16,13 +16,10 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from edge.thermal.provider import RecordedThermalConfig, SimulatedThermalConfig, UvcThermalConfig
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from services.shared.strict import Strict
 
 
 def _relative_to_yaml(value: Path, info: ValidationInfo) -> Path:
@@ -33,7 +30,7 @@ def _relative_to_yaml(value: Path, info: ValidationInfo) -> Path:
     return Path(os.path.normpath(value))
 
 
-class EntranceThermalConfig(_Strict):
+class EntranceThermalConfig(Strict):
     calibration: Path = Field(description="thermal calibration YAML (homography, blackbody), relative to the store YAML")
     source: Annotated[
         SimulatedThermalConfig | RecordedThermalConfig | UvcThermalConfig, Field(discriminator="kind")
@@ -65,7 +62,7 @@ class EntranceThermalConfig(_Strict):
         return value
 
 
-class EntranceAnalyzerConfig(_Strict):
+class EntranceAnalyzerConfig(Strict):
     """Use case A: mask wearing (notice) and suspected fever (review by staff) at the entrance."""
 
     type: Literal["entrance"] = "entrance"

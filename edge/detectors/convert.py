@@ -7,7 +7,7 @@ does (letterbox, best-class score, class-aware NMS, scale back) so both backends
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +16,10 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.detections import Detections
+from services.shared.boxes import batched_nms
 
 PAD_VALUE = 114  # grey used by ultralytics' LetterBox
-MAX_WH = 7680  # per-class box offset for class-aware NMS (ultralytics' max_wh)
 MAX_NMS = 30000  # at most this many candidates enter NMS (ultralytics' max_nms)
-
-#: Pairwise overlap of two box sets, (n, 4) x (m, 4) xyxy → (n, m) in 0..1 (IoU, or tiling's IoS).
-Overlap = Callable[[npt.NDArray[np.float32], npt.NDArray[np.float32]], npt.NDArray[np.float32]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,61 +96,6 @@ def xywh_to_xyxy(xywh: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     xywh = np.asarray(xywh, dtype=np.float32).reshape(-1, 4)
     half = xywh[:, 2:] / 2
     return np.concatenate([xywh[:, :2] - half, xywh[:, :2] + half], axis=1)
-
-
-def box_iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Pairwise IoU of (n, 4) and (m, 4) xyxy boxes → (n, m) in 0..1.
-
-    >>> box_iou(np.array([[0, 0, 10, 10]], np.float32), np.array([[5, 0, 15, 10], [20, 20, 30, 30]], np.float32))
-    array([[0.33333334, 0.        ]], dtype=float32)
-    """
-    a = np.asarray(a, np.float32).reshape(-1, 4)
-    b = np.asarray(b, np.float32).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = (rb - lt).clip(0).prod(axis=2)
-    area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(axis=1)
-    area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(np.float32)
-
-
-def nms(
-    xyxy: npt.NDArray[np.float32], score: npt.NDArray[np.float32], iou: float, overlap: Overlap = box_iou
-) -> npt.NDArray[np.int64]:
-    """Greedy non-maximum suppression; indices of kept boxes, best score first.
-
-    A box is dropped when its IoU with a better kept box is above ``iou`` (torchvision semantics).
-    ``overlap`` replaces IoU as the measure (``iou`` is then that measure's threshold).
-
-    >>> boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [20, 20, 30, 30]], np.float32)
-    >>> nms(boxes, np.array([0.9, 0.8, 0.7], np.float32), iou=0.5).tolist()
-    [0, 2]
-    """
-    order = np.argsort(-np.asarray(score), kind="stable")
-    boxes = np.asarray(xyxy, np.float32)[order]
-    keep: list[int] = []
-    alive = np.ones(len(order), dtype=bool)
-    for i in range(len(order)):
-        if not alive[i]:
-            continue
-        keep.append(int(order[i]))
-        rest = np.flatnonzero(alive[i + 1 :]) + i + 1
-        if len(rest):
-            alive[rest[overlap(boxes[i : i + 1], boxes[rest])[0] > iou]] = False
-    return np.asarray(keep, dtype=np.int64)
-
-
-def batched_nms(
-    xyxy: npt.NDArray[np.float32],
-    score: npt.NDArray[np.float32],
-    class_id: npt.NDArray[np.int64],
-    iou: float,
-    overlap: Overlap = box_iou,
-) -> npt.NDArray[np.int64]:
-    """Class-aware NMS: boxes of different classes never suppress each other (``overlap`` as in :func:`nms`)."""
-    offset = np.asarray(class_id, np.float32)[:, None] * MAX_WH
-    return nms(np.asarray(xyxy, np.float32) + offset, score, iou, overlap)
 
 
 def from_yolo_output(

@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from edge.detections import Detections
 from edge.detectors.base import Detector
 from edge.detectors.config import TilingConfig
-from edge.detectors.convert import batched_nms, box_iou
+from services.shared.boxes import batched_nms, box_ios, box_iou
 
 
 def tile_windows(width: int, height: int, rows: int, cols: int, overlap: float) -> list[tuple[int, int, int, int]]:
@@ -30,21 +29,6 @@ def tile_windows(width: int, height: int, rows: int, cols: int, overlap: float) 
         return [(round(i * step), min(length, round(i * step + side))) for i in range(n)]
 
     return [(x0, y0, x1, y1) for (y0, y1) in spans(height, rows) for (x0, x1) in spans(width, cols)]
-
-
-def box_ios(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Pairwise intersection over the smaller box's area, (n, 4) x (m, 4) xyxy → (n, m) in 0..1.
-
-    >>> box_ios(np.array([[0, 0, 10, 10]], np.float32), np.array([[0, 0, 5, 5]], np.float32))
-    array([[1.]], dtype=float32)
-    """
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = (rb - lt).clip(0).prod(axis=2)
-    area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(axis=1)
-    area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(axis=1)
-    smaller = np.minimum(area_a[:, None], area_b[None, :])
-    return np.where(smaller > 0, inter / np.maximum(smaller, 1e-9), 0.0).astype(np.float32)
 
 
 def merge_duplicates(

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import shlex
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from edge.detectors import create_detector
 from edge.detectors.base import Detector
-from edge.detectors.config import OnnxDetectorConfig, TilingConfig, UltralyticsDetectorConfig
 from edge.eval.calibration import CountCalibration, cross_validated, fit_linear
 from edge.eval.count import CountMetrics, FrameCount, count_frames, load_truth, spread, summarize
+from edge.eval.options import build_detector, detector_config, detector_settings, fail
 
 eval_app = typer.Typer(help="Evaluate models on real annotated data; figures for the model cards.", no_args_is_help=True)
-
-DEFAULTS = {"model": "yolov8n_int8.onnx", "conf": 0.25, "iou": 0.45}
 
 # Shared options. Detector settings default to None so that an explicit value can be told apart
 # from a default (``count --calibration`` takes its settings from the calibration file).
@@ -39,49 +34,11 @@ THREADS = typer.Option(None, "--threads", help="intra-op threads (default: the r
 LIMIT = typer.Option(None, "--limit", help="use N frames evenly spread over the sorted file names")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _tiles(spec: str | None, overlap: float) -> TilingConfig | None:
-    if spec is None:
-        return None
-    match = re.fullmatch(r"(\d+)x(\d+)", spec)
-    if not match:
-        raise typer.BadParameter(f"expected ROWSxCOLS such as 2x2, got {spec!r}", param_hint="--tiles")
-    return TilingConfig(rows=int(match[1]), cols=int(match[2]), overlap=overlap)
-
-
-def detector_config(
-    detector: str, model: str | None, imgsz: int | None, conf: float | None, iou: float | None,
-    tiles: str | None, overlap: float, threads: int | None,
-) -> OnnxDetectorConfig | UltralyticsDetectorConfig:
-    """The detector config the command-line options describe (unset options take the defaults)."""
-    settings: dict[str, Any] = {
-        "model": model or DEFAULTS["model"], "imgsz": imgsz,
-        "conf": DEFAULTS["conf"] if conf is None else conf, "iou": DEFAULTS["iou"] if iou is None else iou,
-        "classes": [0], "threads": threads, "tiles": _tiles(tiles, overlap),
-    }
-    if detector == "onnx":
-        return OnnxDetectorConfig(**settings)
-    if detector == "ultralytics":
-        return UltralyticsDetectorConfig(**settings)
-    raise typer.BadParameter(f"expected onnx or ultralytics, got {detector!r}", param_hint="--detector")
-
-
-def _build(config: OnnxDetectorConfig | UltralyticsDetectorConfig) -> Detector:
-    try:
-        return create_detector(config)
-    except (FileNotFoundError, RuntimeError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
-
-
 def _truth(images: Path, truth_path: Path | None) -> dict[str, int]:
     try:
         return load_truth(truth_path or images / "truth.json")
     except (FileNotFoundError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 def _run(det: Detector, images: Path, truth: dict[str, int], files: Sequence[str], calibration: CountCalibration | None = None) -> list[FrameCount]:
@@ -94,18 +51,6 @@ def _run(det: Detector, images: Path, truth: dict[str, int], files: Sequence[str
                   file=sys.stderr, flush=True)
 
     return count_frames(det, images, truth, files, calibrate=None if calibration is None else calibration.apply, progress=progress)
-
-
-def _settings(config: OnnxDetectorConfig | UltralyticsDetectorConfig, det: Detector) -> dict[str, Any]:
-    return {
-        "backend": config.type,
-        "model": det.model_name,
-        "model_version": det.model_version,
-        "imgsz": getattr(getattr(det, "inner", det), "imgsz", config.imgsz),
-        "conf": config.conf,
-        "iou": config.iou,
-        "tiles": None if config.tiles is None else config.tiles.model_dump(),
-    }
 
 
 def _write_per_frame(path: Path, frames: Sequence[FrameCount]) -> None:
@@ -142,23 +87,23 @@ def count_command(
     if calibration_path is not None:
         given = [name for name, value in (("--model", model), ("--imgsz", imgsz), ("--conf", conf), ("--iou", iou), ("--tiles", tiles)) if value is not None]
         if given:
-            raise _fail(f"--calibration fixes the detector settings; drop {', '.join(given)}")
+            raise fail(f"--calibration fixes the detector settings; drop {', '.join(given)}")
         try:
             calibration = CountCalibration.load(calibration_path)
         except (FileNotFoundError, ValueError) as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         config = calibration.detector.model_copy(update={"threads": threads})
     else:
         config = detector_config(detector, model, imgsz, conf, iou, tiles, overlap, threads)
     truth = _truth(images, truth_path)
-    det = _build(config)
+    det = build_detector(config)
     if calibration is not None and det.model_version != calibration.model_version:
-        raise _fail(f"calibration {calibration_path} was fitted with model version {calibration.model_version}, "
+        raise fail(f"calibration {calibration_path} was fitted with model version {calibration.model_version}, "
                     f"but {det.model_name} is {det.model_version}")
     frames = _run(det, images, truth, spread(list(truth), limit), calibration)
     result = {
         **summarize(frames),
-        **_settings(config, det),
+        **detector_settings(config, det),
         "calibration": None if calibration_path is None else str(calibration_path),
         "images": str(images),
         "limit": limit,
@@ -194,7 +139,7 @@ def fit_count_command(
     """
     config = detector_config(detector, model, imgsz, conf, iou, tiles, overlap, threads)
     truth = _truth(images, truth_path)
-    det = _build(config)
+    det = build_detector(config)
     frames = _run(det, images, truth, spread(list(truth), limit))  # sorted names = sequence order
     detected = [float(f.detected) for f in frames]
     true = [float(f.true) for f in frames]
@@ -202,9 +147,9 @@ def fit_count_command(
         intercept, slope = fit_linear(detected, true)
         cv_pred = cross_validated(detected, true, blocks)
     except ValueError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if slope <= 0:
-        raise _fail(f"fitted slope {slope} is not positive: detections do not track the true count here")
+        raise fail(f"fitted slope {slope} is not positive: detections do not track the true count here")
     cv = CountMetrics.of(true, cv_pred)
     fit = CountMetrics.of(true, [max(0.0, intercept + slope * d) for d in detected])
     argv = ["anshin", "eval", "fit-count", "--images", str(images), "--detector", config.type, "--model", config.model,
@@ -227,7 +172,7 @@ def fit_count_command(
         "frames": len(frames), "intercept": intercept, "slope": slope,
         "cv_blocks": blocks, "cv_mae": round(cv.mae, 3), "cv_rmse": round(cv.rmse, 3), "fit_mae": round(fit.mae, 3),
         "uncalibrated_mae": summary["mae"], "mean_detected": summary["mean_detected"], "mean_true": summary["mean_true"],
-        "ms_per_frame": summary["ms_per_frame"], **_settings(config, det), "out": str(out),
+        "ms_per_frame": summary["ms_per_frame"], **detector_settings(config, det), "out": str(out),
     }, indent=2))
 
 

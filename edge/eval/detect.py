@@ -35,9 +35,10 @@ import numpy as np
 import numpy.typing as npt
 import typer
 
-from edge.detectors.convert import box_iou
+from edge.eval.options import build_detector, detector_config, detector_settings
 from edge.models_registry import sha256_file
 from edge.paths import PROJECT_ROOT, media_dir
+from services.shared.boxes import box_iou
 
 REFERENCE_PHOTOS = PROJECT_ROOT / "models" / "eval" / "reference_photos.json"
 COCO8_POSE = "coco8-pose"
@@ -360,15 +361,13 @@ def detect_command(
     Example: anshin eval detect --detector ultralytics --model yolo11n_int8.onnx --json
     Per-image progress goes to stderr; the result (with the detector settings) to stdout as JSON.
     """
-    from edge.eval.cli import _build, _settings, detector_config  # here: edge.eval.cli imports this module
-
     photos = _photos(truth, media)
     config = detector_config(detector, model, imgsz, conf, iou, None, 0.25, threads)
     # ultralytics logs model loading to stdout; keep stdout for the JSON result alone.
     with contextlib.redirect_stdout(sys.stderr):
-        det = _build(config)
+        det = build_detector(config)
         outcomes = evaluate_persons(det.detect, photos, media, min_iou, _progress)
-    _emit({"task": "persons", **_settings(config, det), "match_iou": min_iou,
+    _emit({"task": "persons", **detector_settings(config, det), "match_iou": min_iou,
            "totals": totals(outcomes), "images": [o.as_dict() for o in outcomes]}, as_json)
 
 

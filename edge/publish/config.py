@@ -13,16 +13,14 @@ import os
 import re
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from services.shared.strict import Strict
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MqttConfig(_Strict):
+class MqttConfig(Strict):
     """Broker connection of one store's edge workers (QoS 1, persistent session)."""
 
     url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt://host:port, or mqtts://host:port for TLS")

@@ -19,14 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from services.shared.strict import Strict
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BlackbodyConfig(_Strict):
+class BlackbodyConfig(Strict):
     roi: tuple[int, int, int, int] = Field(description="x1, y1, x2, y2 of the reference's face in thermal pixels")
     set_point_c: float = Field(ge=20.0, le=50.0, description="temperature the blackbody holds, °C")
     emissivity: float = Field(default=0.98, gt=0.5, le=1.0, description="emissivity of the reference surface")
@@ -40,7 +38,7 @@ class BlackbodyConfig(_Strict):
         return roi
 
 
-class ThermalCalibration(_Strict):
+class ThermalCalibration(Strict):
     thermal_size: tuple[int, int] = Field(default=(160, 120), description="width, height of thermal frames, pixels")
     rgb_size: tuple[int, int] = Field(description="width, height of RGB frames the homography was fitted at, pixels")
     homography: tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]] = Field(

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from edge.faces.faces import Faces, Landmark
 from edge.thermal.calibration import ThermalCalibration
 from edge.thermal.frame import ThermalFrame
 from edge.thermal.simulate import SimulatorConfig, ThermalSimulator
+from services.shared.strict import Strict
 
 
 class ThermalProvider(Protocol):
@@ -27,11 +28,7 @@ class ThermalProvider(Protocol):
         ...
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SimulatedThermalConfig(_Strict):
+class SimulatedThermalConfig(Strict):
     kind: Literal["simulated"] = "simulated"
     scene: SimulatorConfig = SimulatorConfig()
     visitors_core_c: list[float] = Field(
@@ -41,13 +38,13 @@ class SimulatedThermalConfig(_Strict):
     )
 
 
-class RecordedThermalConfig(_Strict):
+class RecordedThermalConfig(Strict):
     kind: Literal["recording"] = "recording"
     path: Path = Field(description=".athr recording, relative to the store YAML's folder")
     loop: bool = True
 
 
-class UvcThermalConfig(_Strict):
+class UvcThermalConfig(Strict):
     kind: Literal["uvc"] = "uvc"
     device: int | str = Field(default=0, description="V4L2 index or device path of the PureThermal board")
 

@@ -32,7 +32,8 @@ import numpy.typing as npt
 from edge.detections import Detections
 from edge.tracking import kalman
 from edge.tracking.config import TrackerConfig
-from edge.tracking.matching import assign, fused_cost, iou_matrix
+from edge.tracking.matching import assign, fused_cost
+from services.shared.boxes import box_iou
 
 # Fixed by ByteTrack (not tuned per site), so constants rather than config fields.
 _LOW_SCORE_MAX_COST = 0.5  # step 3: 1 - IoU; low-score boxes are not score-weighted, that would reject them all
@@ -140,7 +141,7 @@ def _drop_duplicates(tracked: list[Track], lost: list[Track]) -> tuple[list[Trac
     """
     if not tracked or not lost:
         return tracked, lost
-    cost = 1.0 - iou_matrix(_boxes(tracked), _boxes(lost))
+    cost = 1.0 - box_iou(_boxes(tracked), _boxes(lost))
     drop_tracked: set[int] = set()
     drop_lost: set[int] = set()
     for p, q in zip(*np.nonzero(cost < _DUPLICATE_MAX_COST)):
@@ -194,7 +195,7 @@ class ByteTracker:
 
         # Step 3: low-score detections keep still-unmatched tracked tracks alive.
         waiting = [pool[r] for r in first.unmatched_rows if pool[r].state == TrackState.TRACKED]
-        second = assign(1.0 - iou_matrix(_boxes(waiting), detections.xyxy[low]), _LOW_SCORE_MAX_COST)
+        second = assign(1.0 - box_iou(_boxes(waiting), detections.xyxy[low]), _LOW_SCORE_MAX_COST)
         for r, c in second.matches:
             self._correct(waiting[r], int(low[c]), xyah)
         newly_lost = [waiting[r] for r in second.unmatched_rows]
@@ -224,7 +225,7 @@ class ByteTracker:
 
     def _cost(self, tracks: list[Track], detections: Detections, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """Association cost of ``tracks`` against ``detections[rows]``: 1 - IoU, score-weighted if configured."""
-        iou = iou_matrix(_boxes(tracks), detections.xyxy[rows])
+        iou = box_iou(_boxes(tracks), detections.xyxy[rows])
         return fused_cost(iou, detections.score[rows]) if self.config.fuse_score else 1.0 - iou
 
     def _correct(self, track: Track, row: int, xyah: npt.NDArray[np.float64]) -> None:

@@ -1,8 +1,9 @@
-"""Association helpers for ByteTrack: IoU costs and a thresholded one-to-one assignment (pure).
+"""Association helpers for ByteTrack: fused costs and a thresholded one-to-one assignment (pure).
 
 >>> tracks = np.array([[0, 0, 10, 10], [50, 50, 60, 60]], dtype=np.float64)
 >>> dets = np.array([[51, 50, 61, 60], [1, 0, 11, 10], [200, 200, 210, 210]], dtype=np.float64)
->>> a = assign(1 - iou_matrix(tracks, dets), max_cost=0.8)
+>>> from services.shared.boxes import box_iou
+>>> a = assign(1 - box_iou(tracks, dets), max_cost=0.8)
 >>> a.matches.tolist(), a.unmatched_rows.tolist(), a.unmatched_cols.tolist()
 ([[0, 1], [1, 0]], [], [2])
 """
@@ -14,23 +15,6 @@ from dataclasses import dataclass
 import lap
 import numpy as np
 import numpy.typing as npt
-
-_EPS = 1e-7  # keeps 0-area pairs at IoU 0 instead of 0/0
-
-
-def iou_matrix(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """IoU of every box in ``a`` (n, 4) with every box in ``b`` (m, 4), corner boxes in pixels → (n, m).
-
-    >>> iou_matrix([[0, 0, 10, 10]], [[5, 0, 15, 10], [20, 20, 30, 30]]).round(3).tolist()
-    [[0.333, 0.0]]
-    """
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    wh = (np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2])).clip(0)
-    inter = wh[..., 0] * wh[..., 1]
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / (area_a[:, None] + area_b[None, :] - inter + _EPS)
 
 
 def fused_cost(iou: npt.NDArray[np.float64], score: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -22,7 +22,9 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+
+from services.shared.strict import Strict
 
 SCHEMA_VERSION = "1.0"
 SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
@@ -79,12 +81,6 @@ def _utc(value: datetime) -> datetime:
 Identifier = Annotated[str, AfterValidator(_identifier)]
 EventType = Annotated[str, AfterValidator(_event_type)]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
-
-
-class Strict(BaseModel):
-    """Base for contract models: unknown fields are an error, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Box(Strict):

@@ -58,11 +58,11 @@ class LiveCentral:
 def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCentral]:
     import uvicorn
 
+    from anshin.demo import free_port
     from services.central.api.app import create_app
     from services.central.auth import create_key
     from services.central.stores import set_profile
     from services.central.users.service import create_user
-    from services.demo import free_port
 
     data = tmp_path_factory.mktemp("central")
     settings = Settings(data_dir=data, review_deadlines_s={"entrance.fever_suspected": 300})

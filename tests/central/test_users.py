@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from anshin.cli import app as anshin
 from services.central.api.app import create_app
 from services.central.db.session import Database
 from services.central.db.tables import AuditEntry, UserRow, UserSession
 from services.central.settings import Settings
 from services.central.users.passwords import hash_password, verify_password
 from services.central.users.service import UserError, create_user, find_user, set_disabled, set_password
-from services.cli import app as anshin
 
 from .ui_builders import PASSWORD, add_user, login_token, sign_in
 

@@ -188,7 +188,7 @@ def test_api_key_comes_from_the_named_environment_variable(monkeypatch):
 
 
 def test_cli_config_check(tmp_path, pets_video):
-    from services.cli import app
+    from anshin.cli import app
 
     runner = CliRunner()
     ok = runner.invoke(app, ["config", "check", str(DEMO)])

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from edge.detectors import create_detector
 from edge.detectors.config import OnnxDetectorConfig, UltralyticsDetectorConfig
-from edge.detectors.convert import box_iou, nms
 from edge.models_registry import sha256_file
 from edge.paths import PROJECT_ROOT, media_dir, models_dir
+from services.shared.boxes import box_iou, nms
 
 
 def image(name: str) -> np.ndarray:

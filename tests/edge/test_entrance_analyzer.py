@@ -8,13 +8,14 @@ from datetime import timedelta
 import cv2
 import numpy as np
 import pytest
+from edge_builders import T0
 
 from edge.analyzers.base import FrameContext, analyzer_class
-from edge.analyzers.entrance import FEVER, NO_MASK, EntranceAnalyzer, blur_face
+from edge.analyzers.entrance import FEVER, NO_MASK, EntranceAnalyzer
 from edge.analyzers.entrance_config import EntranceAnalyzerConfig
 from edge.faces import YuNetFaceDetector
 from edge.paths import PROJECT_ROOT, media_dir
-from edge_builders import T0
+from services.shared.anonymise import blur_all
 
 PIC2 = media_dir() / "facemask" / "scenes" / "chandrikadeb7_pic2.jpg"
 CALIBRATION = PROJECT_ROOT / "config" / "calibration" / "entrance-thermal.yaml"
@@ -130,7 +131,7 @@ def test_blur_destroys_detail_of_a_real_face(yunet):
     image = cv2.imread(str(PIC2))
     x1, y1, x2, y2 = (int(v) for v in yunet.detect(image).largest_first().xyxy[0])
     crop = image[y1:y2, x1:x2]
-    blurred = blur_face(crop)
+    blurred = blur_all(crop)
     assert blurred.shape == crop.shape
     grey = lambda im: cv2.cvtColor(im, cv2.COLOR_BGR2GRAY)  # noqa: E731
     assert cv2.Laplacian(grey(blurred), cv2.CV_64F).var() < 0.02 * cv2.Laplacian(grey(crop), cv2.CV_64F).var()

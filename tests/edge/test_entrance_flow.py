@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from edge_builders import T0, CentralServer
 
 from edge.config import StoreConfig
 from edge.paths import PROJECT_ROOT, media_dir
 from edge.worker import EdgeWorker
-from edge_builders import T0, CentralServer
 
 PIC2 = media_dir() / "facemask" / "scenes" / "chandrikadeb7_pic2.jpg"
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from anshin.cli import app
 from edge.eval.calibration import CountCalibration, block_folds, cross_validated, fit_linear
 from edge.paths import PROJECT_ROOT, media_dir
-from services.cli import app
 
 MALL = media_dir() / "mall_dev"
 runner = CliRunner()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from anshin.cli import app
 from edge.eval.detect import (
     REFERENCE_PHOTOS,
     coco8_pose_photos,
@@ -18,7 +19,6 @@ from edge.eval.detect import (
     match_points,
 )
 from edge.paths import media_dir
-from services.cli import app
 
 runner = CliRunner()
 

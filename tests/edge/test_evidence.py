@@ -18,15 +18,16 @@ import cv2
 import httpx
 import numpy as np
 import pytest
+from edge_builders import T0, CentralServer, free_port, make_events
 
 from edge.config import OutboxConfig, load_store_config
-from edge.evidence import FaceFinder, evidence_jpeg, head_region
+from edge.evidence import FaceFinder, evidence_jpeg
 from edge.outbox import Outbox
 from edge.paths import PROJECT_ROOT, media_dir
 from edge.publish import HttpPublisher
 from edge.worker import EdgeWorker
-from edge_builders import T0, CentralServer, free_port, make_events
 from services.contract import Box, Event, Evidence, Explanation
+from services.shared.anonymise import head_region
 
 STORE = "store-1"
 

@@ -22,7 +22,7 @@ NO_FACE_IMAGE = "with_mask/0_0_1 copy 26.jpg"
 
 @pytest.fixture(scope="module")
 def cli():
-    from services.cli import app
+    from anshin.cli import app
 
     runner = CliRunner()
     return lambda *args: runner.invoke(app, ["eval", "mask", *args])

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from edge_builders import T0, make_tracks
 
 from edge.analyzers.base import FrameContext, analyzer_class
 from edge.analyzers.occupancy import RULE, OccupancyAnalyzer
 from edge.config import OccupancyAnalyzerConfig, ZoneConfig
-from edge_builders import T0, make_tracks
 
 FRAME = (100, 100)  # pixels
 DOOR = ZoneConfig(polygon=[(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)], capacity=3)  # left half

@@ -8,10 +8,10 @@ import sys
 import threading
 
 import pytest
+from edge_builders import make_events
 
 from edge.outbox import Outbox, decode
 from edge.paths import PROJECT_ROOT
-from edge_builders import make_events
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import sqlite3
 import time
 
 import pytest
+from edge_builders import CentralServer, free_port, make_events
 
 from edge.outbox import Outbox
 from edge.publish import HttpPublisher, TransientError
-from edge_builders import CentralServer, free_port, make_events
 
 STORE = "store-1"
 

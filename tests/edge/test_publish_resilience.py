@@ -13,9 +13,10 @@ import random
 import threading
 import time
 
+from edge_builders import CentralServer, make_events
+
 from edge.outbox import Outbox
 from edge.publish import HttpPublisher
-from edge_builders import CentralServer, make_events
 
 TOTAL = 150
 STORE = "store-1"

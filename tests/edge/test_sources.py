@@ -10,9 +10,9 @@ from datetime import timedelta
 import cv2
 import numpy as np
 import pytest
+from edge_builders import T0
 
 from edge.sources import Backoff, SourceError, SourceNotFoundError, VideoSource
-from edge_builders import T0
 
 
 class RecordingSleep:

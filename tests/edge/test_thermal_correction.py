@@ -35,8 +35,8 @@ def random_scene(rng: np.random.Generator, seed: int, **overrides: float) -> tup
 
 
 def canthi(eyes: np.ndarray) -> np.ndarray:
-    r, l = eyes
-    return np.array([r + CANTHUS_FRACTION * (l - r), l + CANTHUS_FRACTION * (r - l)])
+    right, left = eyes
+    return np.array([right + CANTHUS_FRACTION * (left - right), left + CANTHUS_FRACTION * (right - left)])
 
 
 def test_corrected_reading_recovers_core_temperature_within_0_3_c_under_drift():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edge.faces import Faces
+from edge.paths import PROJECT_ROOT
 from edge.thermal.calibration import load_calibration
 from edge.thermal.frame import ThermalFrame
 from edge.thermal.provider import RecordedThermal, RecordedThermalConfig
@@ -12,8 +14,6 @@ from edge.thermal.recording import RecordingReader, RecordingWriter
 from edge.thermal.registration import fit_homography, rgb_to_thermal
 from edge.thermal.simulate import SimulatedFace, SimulatorConfig, ThermalSimulator
 from edge.thermal.uvc import UvcThermalCamera
-from edge.faces import Faces
-from edge.paths import PROJECT_ROOT
 
 DEMO_CAL = PROJECT_ROOT / "config" / "calibration" / "entrance-thermal.yaml"
 

@@ -8,13 +8,13 @@ from datetime import timedelta
 import cv2
 import numpy as np
 import pytest
+from edge_builders import T0, CentralServer
 from typer.testing import CliRunner
 
 from edge.config import OutboxConfig, StoreConfig, load_store_config
 from edge.paths import PROJECT_ROOT
 from edge.sources import SourceNotFoundError
 from edge.worker import EdgeWorker
-from edge_builders import T0, CentralServer
 
 DEMO = PROJECT_ROOT / "config" / "demo-store.yaml"
 CAMERA = "pets-aisle"
@@ -149,7 +149,7 @@ def test_a_missing_video_is_named_before_any_model_loads(tmp_path):
 
 
 def test_cli_edge_run_refuses_to_start_without_the_api_key(monkeypatch):
-    from services.cli import app
+    from anshin.cli import app
 
     monkeypatch.delenv("ANSHIN_EDGE_KEY", raising=False)
     result = CliRunner().invoke(app, ["edge", "run", "--config", str(DEMO), "--camera", CAMERA, "--max-frames", "1"])
@@ -173,7 +173,7 @@ cameras:
 
 
 def test_cli_edge_run_processes_frames_and_prints_a_summary(tmp_path, pets_video):
-    from services.cli import app
+    from anshin.cli import app
 
     config = tmp_path / "store.yaml"
     config.write_text(CLI_STORE.format(video=pets_video))

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from anshin.cli import app
 from edge.models_registry import (
     MANIFEST_PATH,
     ManifestError,
@@ -24,7 +25,6 @@ from edge.models_registry import (
     verify,
 )
 from edge.paths import models_dir
-from services.cli import app
 
 runner = CliRunner()
 

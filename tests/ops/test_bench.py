@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from services.cli import app
+from anshin.cli import app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -19,7 +19,6 @@ from sqlalchemy.exc import DataError, OperationalError
 from services.central.review.machine import ReviewConflict
 from services.central.review.service import ReviewInputError, ReviewNotFound
 
-
 log = logging.getLogger(__name__)
 
 #: Seconds a client should wait before retrying when the database is unreachable or busy.

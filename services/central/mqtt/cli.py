@@ -31,10 +31,10 @@ def ingest_mqtt(
     """
     from services.central.db.migrate import upgrade
     from services.central.db.session import Database
-    from services.contract.logs import configure_logging
     from services.central.mqtt.settings import MqttSettings
     from services.central.mqtt.worker import MqttIngestWorker
     from services.central.settings import Settings
+    from services.contract.logs import configure_logging
 
     configure_logging()
     settings = Settings(database_url=database_url) if database_url else Settings()

@@ -22,8 +22,14 @@ from services.central.review.machine import (
     Decision,
     ItemView,
     State,
+)
+from services.central.review.machine import (
     claim as claim_transition,
+)
+from services.central.review.machine import (
     decide as decide_transition,
+)
+from services.central.review.machine import (
     release as release_transition,
 )
 from services.central.review.reasons import is_reason_code

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from services.central.db.tables import SnapshotRow
 from services.central.snapshots.blobs import BlobStore
-from services.central.snapshots.images import ImageError, anonymise, decode_jpeg, encode_jpeg, pixelate_all
+from services.central.snapshots.images import ImageError, decode_jpeg, encode_jpeg
 from services.central.stores import StoreProfile
+from services.shared.anonymise import anonymise, pixelate_all
 
 KINDS = ("evidence", "live")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

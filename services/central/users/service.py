@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from services.central import audit
 from services.central.db.tables import UserRow
+from services.central.users.actors import actor_of, user_id_of  # noqa: F401 (re-exported)
 from services.central.users.passwords import burn_time, check_strength, hash_password, needs_rehash, verify_password
 from services.central.users.roles import Role
+from services.central.users.sessions import end_all_sessions
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 LOCALES = ("ja", "en")
@@ -24,26 +26,6 @@ LOCALES = ("ja", "en")
 
 class UserError(ValueError):
     """An account cannot be created or changed as asked; the message says why."""
-
-
-def actor_of(user_id: int) -> str:
-    """How a user appears as the actor of audit entries and review decisions.
-
-    >>> actor_of(7)
-    'user:7'
-    """
-    return f"user:{user_id}"
-
-
-def user_id_of(actor: str) -> int | None:
-    """The user id inside an actor string, or None for API keys and the system.
-
-    >>> user_id_of("user:7"), user_id_of("edge-tokyo-01"), user_id_of("user:x")
-    (7, None, None)
-    """
-    if actor.startswith("user:") and actor[5:].isdigit():
-        return int(actor[5:])
-    return None
 
 
 def _now() -> datetime:
@@ -90,8 +72,6 @@ def create_user(
 
 def set_password(session: Session, user: UserRow, password: str, actor: str = "cli") -> None:
     """Replace a password; every open session of the user ends (the caller commits)."""
-    from services.central.users.sessions import end_all_sessions
-
     try:
         check_strength(password)
     except ValueError as e:
@@ -103,8 +83,6 @@ def set_password(session: Session, user: UserRow, password: str, actor: str = "c
 
 def set_disabled(session: Session, user: UserRow, disabled: bool, actor: str = "cli") -> None:
     """Disable (sign-in refused, sessions ended) or re-enable an account (the caller commits)."""
-    from services.central.users.sessions import end_all_sessions
-
     user.disabled_at = _now() if disabled else None
     ended = end_all_sessions(session, user.id) if disabled else 0
     audit.append(session, actor, "user.disable" if disabled else "user.enable", actor_of(user.id),

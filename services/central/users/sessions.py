@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from services.central import audit
 from services.central.db.tables import UserRow, UserSession
+from services.central.users.actors import actor_of
 from services.central.users.roles import Role
-from services.central.users.service import actor_of
 
 #: ``last_seen_at`` is written at most this often (a write per request would serialise readers on SQLite).
 TOUCH_EVERY = timedelta(seconds=60)

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BeforeValidator
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from services.central.api.body import read_limited_body

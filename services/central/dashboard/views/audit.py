@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from services.central import audit
 from services.central.dashboard.web import AuditUi, Ui
 from services.central.db.tables import AuditEntry
-from services.central.users.service import find_user, names_by_actor, actor_of
+from services.central.users.service import actor_of, find_user, names_by_actor
 
 router = APIRouter(include_in_schema=False)
 

@@ -15,9 +15,9 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import Response
 
 from services.central import audit
+from services.central.api.deps import DatabaseDep, SettingsDep
 from services.central.dashboard.access import Reader
 from services.central.db.tables import SnapshotRow
-from services.central.api.deps import DatabaseDep, SettingsDep
 from services.central.reads.events import get_event
 from services.central.snapshots import parse_ref
 from services.central.snapshots.service import blob_store, find, latest_live, viewable

@@ -3,7 +3,7 @@
 Central (FastAPI on SQLite, served by uvicorn in a thread) and one edge worker per camera of the
 demo store (real detector on real video), talking over HTTP exactly as a deployment does: the
 worker writes events to its durable outbox and its publisher posts them with a store-bound API
-key. This module is a composition root like ``services.cli``: it wires edge and central together
+key. This module is a composition root like ``anshin.cli``: it wires edge and central together
 but neither of them imports the other.
 """
 

@@ -92,8 +92,8 @@ def bench_edge(
     as_json: Annotated[bool, typer.Option("--json", help="print only the JSON figures")] = False,
 ) -> None:
     """Throughput and latency of the whole edge pipeline on one camera, per detector backend."""
+    from anshin.demo import DEMO_KEY_ENV, CentralServer, _edge_key, free_port
     from edge.config import ConfigError, load_store_config
-    from services.demo import DEMO_KEY_ENV, CentralServer, _edge_key, free_port
 
     logging.basicConfig(level=logging.WARNING)
     if not source.is_file():

@@ -1,0 +1,64 @@
+"""The ``anshin`` command: the composition root that mounts edge and central commands.
+
+Each area owns its commands in its own typer app; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from anshin.bench import bench_app
+from anshin.bench_ingest import bench_ingest
+from anshin.demo import demo
+from edge.cli import config_app, edge_app
+from edge.eval.cli import eval_app
+from edge.models_cli import models_app
+from services.central.cli import central_app
+from services.central.mqtt.cli import ingest_app
+from services.central.stores.cli import stores_app
+from services.central.users.cli import users_app
+from services.central.webhooks.cli import webhooks_app
+
+app = typer.Typer(
+    name="anshin",
+    help="Anshin: smart-retail COVID operations (edge camera analytics, review queue, audit).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+schema_app = typer.Typer(help="The versioned event contract.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+
+@schema_app.command("export")
+def schema_export(
+    out: Path = typer.Option(Path("docs/event.schema.json"), "--out", "-o", help="file to write; '-' for stdout"),
+) -> None:
+    """Write the JSON Schema of the event envelope (contract v1)."""
+    from services.contract import event_json_schema
+
+    text = json.dumps(event_json_schema(), indent=2, sort_keys=True) + "\n"
+    if str(out) == "-":
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    typer.echo(f"wrote {out}")
+
+
+# Sub-apps: each area owns its commands; this block only mounts them.
+app.add_typer(models_app, name="models")
+app.add_typer(eval_app, name="eval")
+app.add_typer(config_app, name="config")
+app.add_typer(edge_app, name="edge")
+app.add_typer(central_app)
+app.command("demo")(demo)
+app.add_typer(bench_app, name="bench")
+bench_app.command("ingest")(bench_ingest)
+app.add_typer(users_app, name="users")
+app.add_typer(stores_app, name="stores")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(webhooks_app, name="webhooks")
