@@ -297,3 +297,52 @@ class SnapshotRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_snapshots_camera_kind", "store_id", "camera_id", "kind", "created_at"),)
+
+
+# --------------------------------------------------------------------------- commands (issue 9)
+
+
+class CommandRow(Base):
+    """A command central issued to one device in a store (``services.contract.commands.Command``),
+    and the latest status the device reported for it."""
+
+    __tablename__ = "commands"
+
+    command_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    schema_version: Mapped[str] = mapped_column(String(16))
+    store_id: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    arguments: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    issued_by: Mapped[str] = mapped_column(String(128))  # API key name or user:<id>
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    review_item_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the decision it rests on
+    status: Mapped[str] = mapped_column(String(16))  # pending, then the device's latest CommandStatus
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # sent over MQTT
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index("ix_commands_device_status", "store_id", "device_id", "status", "issued_at"),
+        Index("ix_commands_issued", "issued_at"),
+    )
+
+
+class CommandResultRow(Base):
+    """One ack or result a device sent for a command (MQTT ``_cmd_result`` or HTTP); one row per
+    status, so a redelivered report is stored once."""
+
+    __tablename__ = "command_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    command_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("commands.command_id", ondelete="CASCADE"), index=True
+    )
+    device_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # contract CommandStatus
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)  # the device's clock
+    transport: Mapped[str] = mapped_column(String(16))  # mqtt | http
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("command_id", "status", name="uq_command_results_command_status"),)
