@@ -186,3 +186,8 @@ from edge.eval.detect import detect_command, faces_command  # noqa: E402
 
 eval_app.command("detect")(detect_command)
 eval_app.command("faces")(faces_command)
+
+# Tracking quality of what a camera runs live (edge/eval/track.py).
+from edge.eval.track import track_command  # noqa: E402
+
+eval_app.command("track")(track_command)

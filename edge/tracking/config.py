@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from services.shared.strict import Strict
 
 
-class TrackerConfig(BaseModel):
+class TrackerConfig(Strict):
     """ByteTrack association settings. Scores are detector confidences in 0..1."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     track_high_thresh: float = Field(default=0.25, ge=0.0, le=1.0, description="first association: detections at or above this score")
     track_low_thresh: float = Field(default=0.1, ge=0.0, le=1.0, description="second association: detections above this (and below high) only extend existing tracks")

@@ -1,0 +1,67 @@
+"""``anshin eval track``: MOT scoring on known cases, and the command on the demo camera's real video."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from anshin.cli import app
+from edge.eval.track import load_mot, parse_mot, score_tracks
+from edge.paths import media_dir
+
+GT = media_dir() / "pets2009_gt" / "gt_480x360_frames0001-0400.txt"
+
+
+def _as_tracks(truth, shift=0.0, id_offset=0):
+    return {f: (t.ids[~t.ignored] + id_offset, t.xyxy[~t.ignored] + shift) for f, t in truth.items()}
+
+
+def test_the_truth_itself_scores_perfectly_and_ids_need_not_match_by_number():
+    truth = load_mot(GT)
+    figures = score_tracks(truth, _as_tracks(truth, id_offset=1000))
+    assert (figures["frames"], figures["mota"], figures["idf1"], figures["id_switches"], figures["fp"], figures["fn"]) == (400, 1.0, 1.0, 0, 0, 0)
+    assert figures["truth_boxes"] == 2396 - 174  # flag-0 rows are not counted
+
+
+def test_misses_false_alarms_and_switches_are_counted():
+    truth = parse_mot(["1,1,0,0,10,10,1", "1,2,50,0,10,10,1", "2,1,0,0,10,10,1", "2,2,50,0,10,10,1"])
+    tracks = {
+        1: (np.array([7, 8, 9]), np.array([[0, 0, 10, 10], [50, 0, 60, 10], [200, 200, 210, 210]])),  # one false alarm
+        2: (np.array([8]), np.array([[0, 0, 10, 10]])),  # person 1 now carries person 2's id; person 2 missed
+    }
+    figures = score_tracks(truth, tracks)
+    assert (figures["fp"], figures["fn"], figures["id_switches"]) == (1, 1, 1)
+    assert figures["mota"] == pytest.approx(1 - 3 / 4)
+
+
+def test_a_box_on_an_ignored_person_is_neither_a_hit_nor_a_false_alarm():
+    truth = parse_mot(["1,1,0,0,10,10,1", "1,2,50,0,10,10,0"])
+    tracks = {1: (np.array([1, 2]), np.array([[0, 0, 10, 10], [50, 0, 60, 10]]))}
+    figures = score_tracks(truth, tracks)
+    assert (figures["fp"], figures["fn"], figures["mota"]) == (0, 0, 1.0)
+
+
+def test_bad_ground_truth_lines_are_named():
+    with pytest.raises(ValueError, match="line 2"):
+        parse_mot(["1,1,0,0,10,10,1", "1,x,0,0,10,10,1"])
+
+
+def test_command_runs_the_demo_camera_live_settings_on_the_frames_the_truth_covers(tmp_path: Path):
+    short = tmp_path / "gt.txt"
+    short.write_text("".join(line for line in GT.read_text().splitlines(keepends=True) if int(line.split(",")[0]) <= 30))
+    result = CliRunner().invoke(app, ["eval", "track", "--gt", str(short), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["frames"] == 30 and figures["frames_run"] == 30
+    assert figures["detect_frames"] == 15  # the demo camera detects on every 2nd frame
+    assert figures["settings"]["detect_every"] == 2
+    assert 0.3 < figures["mota"] <= 1.0 and 0.0 < figures["idf1"] <= 1.0 and figures["fps"] > 0
+
+
+def test_command_says_what_is_wrong_with_a_missing_ground_truth(tmp_path: Path):
+    result = CliRunner().invoke(app, ["eval", "track", "--gt", str(tmp_path / "nope.txt")])
+    assert result.exit_code == 2 and "cannot read ground truth" in result.output
