@@ -11,7 +11,7 @@ True
 >>> parse_scopes(["events:read", "events:reed"])
 Traceback (most recent call last):
 ...
-ValueError: unknown scope 'events:reed'; valid scopes: admin, audit:read, events:read, events:write, metrics:read, reviews:read, reviews:write, webhooks:manage
+ValueError: unknown scope 'events:reed'; valid scopes: admin, audit:read, commands:device, commands:write, events:read, events:write, metrics:read, reviews:read, reviews:write, webhooks:manage
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     WEBHOOKS_MANAGE = "webhooks:manage"  # integrators: create, list, delete webhooks; see dead deliveries
     METRICS_READ = "metrics:read"  # Prometheus scraping /metrics
+    COMMANDS_WRITE = "commands:write"  # issue commands to store devices and read them back
+    COMMANDS_DEVICE = "commands:device"  # a device: poll its commands, report results
     ADMIN = "admin"  # implies every other scope
 
 
