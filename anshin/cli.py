@@ -5,9 +5,6 @@ Each area owns its commands in its own typer app; this module only assembles the
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import typer
 
 from anshin.bench import bench_app
@@ -21,6 +18,7 @@ from services.central.mqtt.cli import ingest_app
 from services.central.stores.cli import stores_app
 from services.central.users.cli import users_app
 from services.central.webhooks.cli import webhooks_app
+from services.contract.cli import schema_app
 
 app = typer.Typer(
     name="anshin",
@@ -29,27 +27,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-schema_app = typer.Typer(help="The versioned event contract.", no_args_is_help=True)
-app.add_typer(schema_app, name="schema")
-
-
-@schema_app.command("export")
-def schema_export(
-    out: Path = typer.Option(Path("docs/event.schema.json"), "--out", "-o", help="file to write; '-' for stdout"),
-) -> None:
-    """Write the JSON Schema of the event envelope (contract v1)."""
-    from services.contract import event_json_schema
-
-    text = json.dumps(event_json_schema(), indent=2, sort_keys=True) + "\n"
-    if str(out) == "-":
-        typer.echo(text, nl=False)
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    typer.echo(f"wrote {out}")
-
-
 # Sub-apps: each area owns its commands; this block only mounts them.
+app.add_typer(schema_app, name="schema")
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
 app.add_typer(config_app, name="config")

@@ -13,9 +13,9 @@ from services.contract.events import (
     ModelRef,
     Severity,
     UseCase,
-    event_json_schema,
     mqtt_topic,
 )
+from services.contract.schema import event_json_schema
 from services.contract.status import EdgeStatus, status_topic
 
 __all__ = [
