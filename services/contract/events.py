@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
@@ -61,21 +61,73 @@ class Severity(StrEnum):
 
 
 def _identifier(value: str) -> str:
-    if not _ID.match(value):
+    # fullmatch, not match: ``$`` also matches before a final newline, so "s1\n" would pass.
+    if not _ID.fullmatch(value):
         raise ValueError("must be 1-64 characters of letters, digits, '_', '.', '-', starting with a letter or digit")
     return value
 
 
 def _event_type(value: str) -> str:
-    if not _TYPE.match(value):
+    if not _TYPE.fullmatch(value):
         raise ValueError("must be dotted lower-case words such as 'zone.occupancy'")
     return value
 
 
-def _utc(value: datetime) -> datetime:
+#: Latest accepted time, relative to the receiver's clock: a device clock running ahead would
+#: otherwise pin "latest" pages and edge statuses to the future until real time caught up.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+#: Earliest accepted time: anything older is a device clock that was never set (1970, year 1).
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a time without a zone, or one that cannot be expressed in UTC (year 1
+    at +01:00, year 9999 at -01:00), raises :class:`ValueError` and nothing else.
+
+    >>> to_utc(datetime.fromisoformat("2026-01-01T09:00:00+09:00")).isoformat()
+    '2026-01-01T00:00:00+00:00'
+    >>> to_utc(datetime.fromisoformat("0001-01-01T00:00:00+01:00"))
+    Traceback (most recent call last):
+    ValueError: 0001-01-01T00:00:00+01:00 cannot be expressed in UTC (out of range)
+    """
     if value.tzinfo is None:
         raise ValueError("must carry a time zone (UTC recommended), e.g. 2026-01-01T09:00:00Z")
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{value.isoformat()} cannot be expressed in UTC (out of range)") from None
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} minutes" if minutes < 180 else f"{minutes // 1440} days" if minutes >= 2880 else f"{minutes // 60} hours"
+
+
+def check_clock(value: datetime, now: datetime | None = None) -> datetime:
+    """``value`` (UTC) if it lies between :data:`EARLIEST` and ``now`` + :data:`MAX_CLOCK_SKEW`.
+
+    >>> t = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> check_clock(t + timedelta(minutes=4), now=t) == t + timedelta(minutes=4)
+    True
+    >>> check_clock(t + timedelta(hours=1), now=t)
+    Traceback (most recent call last):
+    ValueError: 2026-01-01T01:00:00+00:00 is 60 minutes ahead of the receiver's clock (2026-01-01T00:00:00+00:00); at most 5 minutes are accepted: check the device's clock (NTP)
+    """
+    now = now or datetime.now(timezone.utc)
+    if value < EARLIEST:
+        raise ValueError(f"{value.isoformat()} is before {EARLIEST.year}: the device's clock is not set (NTP)")
+    ahead = value - now
+    if ahead > MAX_CLOCK_SKEW:
+        raise ValueError(
+            f"{value.isoformat()} is {_span(ahead)} ahead of the receiver's clock "
+            f"({now.isoformat(timespec='seconds')}); at most {int(MAX_CLOCK_SKEW.total_seconds() // 60)} minutes "
+            "are accepted: check the device's clock (NTP)"
+        )
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    return check_clock(to_utc(value))
 
 
 Identifier = Annotated[str, AfterValidator(_identifier)]
