@@ -1,4 +1,9 @@
-"""Per-credential rate limit: a token bucket per API key (per client address without one).
+"""Per-credential rate limit: a token bucket per verified API key (per client address otherwise).
+
+The bucket is chosen by a key's *id*, and only for a secret that authentication has already
+accepted (:class:`VerifiedKeys`, filled in by ``api.deps.get_principal``). Any other bearer value
+(made up, revoked, or not checked yet) shares its client address's bucket, so sending random
+``Authorization`` headers cannot buy fresh buckets.
 
 An ASGI middleware in front of every route but the health checks. A caller over the limit gets
 ``429`` with ``Retry-After`` (seconds); the edge publisher already treats that as "retry later",
@@ -58,25 +63,81 @@ class TokenBuckets:
             return wait
 
 
-def caller_key(scope: Scope) -> str:
-    """Whom to limit: the bearer secret's digest, else the client address."""
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization" and value[:7].lower() == b"bearer ":
-            return "key:" + hashlib.sha256(value[7:].strip()).hexdigest()[:32]
+def _digest(secret: bytes) -> str:
+    return hashlib.sha256(secret).hexdigest()
+
+
+class VerifiedKeys:
+    """Secrets that authentication accepted recently: sha256 of the secret → key id.
+
+    Entries expire after ``ttl_s`` and at most ``max_keys`` are kept, so a revoked key falls back
+    to its address's bucket soon (it gets 401 at once anyway).
+
+    >>> v = VerifiedKeys(ttl_s=60)
+    >>> v.remember("ank_secret", 7, now=0.0)
+    >>> v.key_id(b"ank_secret", now=30.0), v.key_id(b"ank_other", now=30.0), v.key_id(b"ank_secret", now=61.0)
+    (7, None, None)
+    """
+
+    def __init__(self, ttl_s: float = 300.0, max_keys: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_keys = max_keys
+        self._known: OrderedDict[str, tuple[int, float]] = OrderedDict()  # digest → (key id, until)
+        self._lock = threading.Lock()
+
+    def remember(self, secret: str, key_id: int, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._known.pop(_digest(secret.encode()), None)
+            self._known[_digest(secret.encode())] = (key_id, now + self.ttl_s)
+            if len(self._known) > self.max_keys:
+                self._known.popitem(last=False)
+
+    def forget(self, secret: str) -> None:
+        with self._lock:
+            self._known.pop(_digest(secret.encode()), None)
+
+    def key_id(self, secret: bytes, now: float | None = None) -> int | None:
+        now = time.monotonic() if now is None else now
+        digest = _digest(secret)
+        with self._lock:
+            found = self._known.get(digest)
+            if found is None or found[1] <= now:
+                self._known.pop(digest, None)
+                return None
+            return found[0]
+
+
+def caller_key(scope: Scope, verified: VerifiedKeys | None = None) -> str:
+    """Whom to limit: a verified key's id, else the client address (whatever bearer was sent).
+
+    >>> v = VerifiedKeys()
+    >>> v.remember("ank_good", 3)
+    >>> scope = {"client": ("10.0.0.9", 5000), "headers": [(b"authorization", b"Bearer ank_good")]}
+    >>> caller_key(scope, v), caller_key({**scope, "headers": [(b"authorization", b"Bearer made-up")]}, v)
+    ('key:3', 'addr:10.0.0.9')
+    """
+    if verified is not None:
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization" and value[:7].lower() == b"bearer ":
+                key_id = verified.key_id(value[7:].strip())
+                if key_id is not None:
+                    return f"key:{key_id}"
     client = scope.get("client")
     return f"addr:{client[0] if client else 'unknown'}"
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, rate_per_s: float, burst: int) -> None:
+    def __init__(self, app: ASGIApp, rate_per_s: float, burst: int, verified: VerifiedKeys | None = None) -> None:
         self.app = app
         self.buckets = TokenBuckets(rate_per_s, burst)
+        self.verified = verified
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in EXEMPT:
             await self.app(scope, receive, send)
             return
-        wait = self.buckets.take(caller_key(scope))
+        wait = self.buckets.take(caller_key(scope, self.verified))
         if wait <= 0.0:
             await self.app(scope, receive, send)
             return

@@ -160,6 +160,33 @@ def test_review_policy_change_is_audited_once(make_settings: Callable[..., Setti
 
     assert len(policy_entries(make_settings())) == 1
     assert len(policy_entries(make_settings())) == 1  # restart with the same policy: nothing new
-    changed = policy_entries(make_settings(two_person_types=["entrance.fever_suspected"]))
+    changed = policy_entries(make_settings(two_person_types=["entrance.fever_suspected", "zone.overcrowded"]))
     assert len(changed) == 2
-    assert changed[-1].details["policy"]["two_person_types"] == ["entrance.fever_suspected"]
+    assert changed[-1].details["policy"]["two_person_types"] == ["entrance.fever_suspected", "zone.overcrowded"]
+
+
+def test_an_edited_review_decision_row_is_named_though_the_chain_is_intact(
+    settings: Settings, db: Database, activity: int
+) -> None:
+    """The probe's finding: rewriting a decision in SQL used to leave ``audit verify`` passing."""
+    from services.central.db.tables import ReviewDecision
+
+    with db.read_session() as session:
+        decision = session.scalars(select(ReviewDecision)).one()
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "review.decision")).one()
+    assert entry.details["decision_id"] == decision.id and len(entry.details["row_sha256"]) == 64
+    _tamper(db, update(ReviewDecision).where(ReviewDecision.id == decision.id).values(decision="confirm"))
+    result = _verify(db)
+    assert (result.ok, result.first_bad_seq, result.bad_row) == (False, entry.seq, f"review_decisions:{decision.id}")
+    assert result.reason and result.reason.startswith("row mismatch") and "edited" in result.reason
+    bad = CliRunner().invoke(central_app, ["audit", "verify", "--database-url", settings.database_url])
+    assert bad.exit_code == 1, bad.output
+    assert f"review_decisions row {decision.id}" in bad.output
+
+
+def test_a_deleted_review_decision_row_is_named(db: Database, activity: int) -> None:
+    from services.central.db.tables import ReviewDecision
+
+    _tamper(db, delete(ReviewDecision))
+    result = _verify(db)
+    assert not result.ok and result.reason and "deleted" in result.reason and result.bad_row

@@ -13,6 +13,9 @@ from sqlalchemy import select
 from services.central import audit
 from services.central.db.session import Database
 from services.central.db.tables import AuditEntry
+from services.central.review import service as review
+from services.central.review.machine import Decision, ReviewConflict
+from services.central.users.service import actor_of, create_user
 
 from .builders import crowding_alert, fever_alert, minutes_ago, occupancy, wire
 
@@ -47,7 +50,7 @@ def _act(client: TestClient, who: dict[str, str], item: int, action: str, **body
 def test_single_reviewer_confirms(client: TestClient, edge: dict[str, str], staff: dict[str, dict[str, str]]) -> None:
     (item,) = _ingest(client, edge, crowding_alert())
     got = client.get(f"{Q}/{item}", headers=staff["alice"]).json()
-    assert (got["state"], got["required_decisions"], got["event"]["type"]) == ("pending", 1, "zone.over_capacity")
+    assert (got["state"], got["required_decisions"], got["event"]["type"]) == ("pending", 1, "zone.overcrowded")
     claimed = _act(client, staff["alice"], item, "claim").json()
     assert (claimed["state"], claimed["claimed_by"]) == ("claimed", "alice")
     done = _act(client, staff["alice"], item, "decision", decision="confirm", note="sent a colleague").json()
@@ -75,38 +78,65 @@ def test_unknown_decision_is_refused(client: TestClient, edge: dict[str, str], s
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "decision"]
 
 
+@pytest.fixture
+def people(db: Database) -> dict[str, str]:
+    """Dashboard accounts (two-person and escalated items need people, not keys): name → actor."""
+    roles = {"alice": "staff", "bob": "staff", "carol": "manager", "dave": "admin"}
+    with db.unit_of_work() as s:
+        return {n: actor_of(create_user(s, n, "correct horse battery", r, actor="test").id) for n, r in roles.items()}
+
+
+def _person(db: Database, actor: str, item: int, step: str, **body: Any) -> None:
+    """What the dashboard does for a signed-in person: the review service with ``user:<id>``."""
+    with db.unit_of_work() as s:
+        if step == "claim":
+            review.claim(s, item, actor)
+        else:
+            review.decide(s, item, actor, Decision(body["decision"]), body.get("reason"))
+
+
 def test_second_reviewer_must_differ_from_first(
-    client: TestClient, edge: dict[str, str], staff: dict[str, dict[str, str]]
+    client: TestClient, db: Database, edge: dict[str, str], staff: dict[str, dict[str, str]], people: dict[str, str]
 ) -> None:
     (item,) = _ingest(client, edge, fever_alert())
-    _act(client, staff["alice"], item, "claim")
-    first = _act(client, staff["alice"], item, "decision", decision="confirm").json()
+    _person(db, people["alice"], item, "claim")
+    _person(db, people["alice"], item, "decision", decision="confirm")
+    first = client.get(f"{Q}/{item}", headers=staff["alice"]).json()
     assert (first["state"], first["awaiting_second"], first["required_decisions"]) == ("claimed", True, 2)
-    again = _act(client, staff["alice"], item, "decision", decision="confirm")
-    assert again.status_code == 409
-    assert "two-person rule" in again.json()["detail"] and "different reviewer" in again.json()["detail"]
-    second = _act(client, staff["bob"], item, "decision", decision="confirm").json()
+    with pytest.raises(ReviewConflict, match="two-person rule.*different reviewer"):
+        _person(db, people["alice"], item, "decision", decision="confirm")
+    key_second = _act(client, staff["bob"], item, "decision", decision="confirm")  # a key is not a second person
+    assert key_second.status_code == 403 and "two people" in key_second.json()["detail"]
+    _person(db, people["bob"], item, "decision", decision="confirm")
+    second = client.get(f"{Q}/{item}", headers=staff["alice"]).json()
     assert (second["state"], second["awaiting_second"]) == ("confirmed", False)
-    assert [d["actor"] for d in second["decisions"]] == ["alice", "bob"]
+    assert [d["actor"] for d in second["decisions"]] == [people["alice"], people["bob"]]
 
 
 def test_disagreement_escalates_and_escalated_items_are_claimed_again(
-    client: TestClient, edge: dict[str, str], staff: dict[str, dict[str, str]]
+    client: TestClient, db: Database, edge: dict[str, str], staff: dict[str, dict[str, str]], people: dict[str, str]
 ) -> None:
     (item,) = _ingest(client, edge, fever_alert())
-    _act(client, staff["alice"], item, "claim")
-    _act(client, staff["alice"], item, "decision", decision="confirm")
-    split = _act(client, staff["bob"], item, "decision", decision="dismiss", reason="thermometer: 36.5 °C").json()
+    _person(db, people["alice"], item, "claim")
+    _person(db, people["alice"], item, "decision", decision="confirm")
+    _person(db, people["bob"], item, "decision", decision="dismiss", reason="thermometer: 36.5 °C")
+    split = client.get(f"{Q}/{item}", headers=staff["alice"]).json()
     assert (split["state"], split["round"], split["claimed_by"]) == ("escalated", 2, None)
-    assert _act(client, staff["carol"], item, "decision", decision="confirm").status_code == 409  # claim first
-    assert _act(client, staff["carol"], item, "claim").json()["state"] == "claimed"
-    # a new round: alice may decide again, but the two-person rule holds inside the round
-    _act(client, staff["carol"], item, "decision", decision="dismiss", reason="re-measured: 36.4 °C")
-    assert _act(client, staff["carol"], item, "decision", decision="dismiss", reason="x").status_code == 409
-    final = _act(client, staff["alice"], item, "decision", decision="dismiss", reason="agree").json()
+    with pytest.raises(ReviewConflict, match="claim it"):
+        _person(db, people["carol"], item, "decision", decision="confirm")  # claim first
+    assert _act(client, staff["carol"], item, "claim").status_code == 403  # escalated: people with authority only
+    _person(db, people["carol"], item, "claim")
+    # a new round: the two-person rule holds inside it, and staff may no longer settle it
+    _person(db, people["carol"], item, "decision", decision="dismiss", reason="re-measured: 36.4 °C")
+    with pytest.raises(ReviewConflict, match="two-person rule"):
+        _person(db, people["carol"], item, "decision", decision="dismiss", reason="x")
+    with pytest.raises(ReviewConflict, match="manager or an admin"):
+        _person(db, people["alice"], item, "decision", decision="dismiss", reason="agree")
+    _person(db, people["dave"], item, "decision", decision="dismiss", reason="agree")
+    final = client.get(f"{Q}/{item}", headers=staff["alice"]).json()
     assert final["state"] == "dismissed"
-    assert [(d["round"], d["actor"]) for d in final["decisions"]] == [(1, "alice"), (1, "bob"), (2, "carol"),
-                                                                       (2, "alice")]
+    assert [(d["round"], d["actor"]) for d in final["decisions"]] == [
+        (1, people["alice"]), (1, people["bob"]), (2, people["carol"]), (2, people["dave"])]
 
 
 @pytest.mark.parametrize(("setup", "who", "action", "body", "message"), [

@@ -33,29 +33,13 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from services.central.audit.canonical import canonical_json, format_at
+from services.central.audit.rows import RowClaim, claim_of, first_mismatch
 from services.central.db.tables import AuditEntry
 
 GENESIS_HASH = "0" * 64
 #: Arbitrary constant naming the PostgreSQL advisory lock that serializes appends.
 AUDIT_LOCK_KEY = 7_146_020_002
-
-
-def canonical_json(value: Any) -> bytes:
-    """Deterministic JSON bytes: sorted keys, compact separators, UTF-8.
-
-    >>> canonical_json({"b": 1, "a": [1, "é"]})
-    b'{"a":[1,"\\xc3\\xa9"],"b":1}'
-    """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-
-
-def format_at(at: datetime) -> str:
-    """ISO 8601 UTC with microseconds, as hashed.
-
-    >>> format_at(datetime(2026, 1, 1, 18, 0, tzinfo=timezone.utc))
-    '2026-01-01T18:00:00.000000+00:00'
-    """
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def entry_hash(
@@ -123,16 +107,20 @@ class VerifyResult:
     reason: str | None = None
     head_seq: int | None = None
     head_hash: str | None = None
+    bad_row: str | None = None  # "review_decisions:42" when a row an entry vouches for changed
 
 
 def verify(session: Session, batch: int = 1000) -> VerifyResult:
-    """Walk the chain from seq 1 and report the first entry that breaks it.
+    """Walk the chain from seq 1 and report the first entry that breaks it; then check the rows
+    the entries vouch for (:mod:`.rows`).
 
     Reasons: ``missing`` (a seq gap: an entry was deleted), ``prev_hash mismatch`` (deleted or
     reordered before this entry, or an edit whose hash was recomputed), ``hash mismatch`` (this
-    entry was edited).
+    entry was edited), ``row mismatch`` (the entry is intact but a row it vouches for, named in
+    ``bad_row``, was edited or deleted).
     """
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    claims: list[RowClaim] = []
     rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)).scalars()
     for row in rows:
         if row.seq != expected_seq:
@@ -151,7 +139,17 @@ def verify(session: Session, batch: int = 1000) -> VerifyResult:
             return VerifyResult(
                 False, checked, row.seq, f"hash mismatch: entry {row.seq} was edited after it was written"
             )
+        if (claim := claim_of(row.seq, row.action, row.details)) is not None:
+            claims.append(claim)
         checked += 1
         expected_seq, prev_hash = row.seq + 1, row.hash
     head = expected_seq - 1
+    if (bad := first_mismatch(session, claims)) is not None:
+        claim, what = bad
+        name = f"{claim.kind.table}:{claim.row_id}"
+        return VerifyResult(
+            False, checked, claim.seq,
+            f"row mismatch: {claim.kind.table} row {claim.row_id} was {what} after entry {claim.seq} recorded it",
+            bad_row=name,
+        )
     return VerifyResult(True, checked, head_seq=head or None, head_hash=prev_hash if head else None)

@@ -56,6 +56,7 @@ class Principal:
     name: str
     scopes: frozenset[Scope]
     store_id: str | None = None
+    key_id: int | None = None  # the api_keys row (the rate limiter's bucket); None for made-up principals
 
     def allows(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes
@@ -98,6 +99,8 @@ def create_key(
         raise KeyRequestError("a key needs at least one scope")
     if not name or len(name) > 128:
         raise KeyRequestError("key name must be 1-128 characters")
+    if name.startswith("user:"):  # the actor form of dashboard users: a key must never look like a person
+        raise KeyRequestError("key names must not start with 'user:' (reserved for dashboard users)")
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise KeyRequestError(f"a key named {name!r} already exists; names identify actors, pick another")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -136,4 +139,4 @@ def authenticate(session: Session, secret: str) -> Principal | None:
     )
     if row is None:
         return None
-    return Principal(name=row.name, scopes=frozenset(parse_scopes(row.scopes)), store_id=row.store_id)
+    return Principal(name=row.name, scopes=frozenset(parse_scopes(row.scopes)), store_id=row.store_id, key_id=row.id)

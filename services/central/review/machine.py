@@ -70,6 +70,7 @@ class ItemView:
     claimed_by: str | None
     required_decisions: int  # 1, or 2 under the two-person rule
     round_decisions: tuple[tuple[str, Decision], ...]  # (actor, decision) in the current round
+    round: int = 1  # > 1 once the item was escalated (see ``rules.is_escalated``)
 
 
 @dataclass(frozen=True, slots=True)

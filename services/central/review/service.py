@@ -16,7 +16,8 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.central import audit
-from services.central.db.tables import EventRow, ReviewDecision, ReviewItem
+from services.central.audit.rows import ROW_DIGEST, decision_digest
+from services.central.db.tables import EventRow, ReviewDecision, ReviewItem, UserRow
 from services.central.review.machine import (
     OPEN,
     Decision,
@@ -33,7 +34,10 @@ from services.central.review.machine import (
     release as release_transition,
 )
 from services.central.review.reasons import is_reason_code
+from services.central.review.rules import Reviewer, ReviewForbidden, check_claim, check_decide, check_release
 from services.central.settings import Settings
+from services.central.users.actors import user_id_of
+from services.central.users.roles import Role
 
 #: Queue order: most severe first.
 SEVERITY_RANK = {"critical": 0, "warning": 1, "notice": 2, "info": 3}
@@ -103,7 +107,22 @@ def round_decisions(item: ReviewItem) -> tuple[tuple[str, Decision], ...]:
 
 
 def view(item: ReviewItem) -> ItemView:
-    return ItemView(State(item.state), item.claimed_by, item.required_decisions, round_decisions(item))
+    return ItemView(State(item.state), item.claimed_by, item.required_decisions, round_decisions(item), item.round)
+
+
+def reviewer_of(session: Session, actor: str | Reviewer) -> Reviewer:
+    """Who acts: a :class:`Reviewer` passes through; ``user:<id>`` becomes that person with the
+    role their account has now (refused if it is gone or disabled); any other name is a
+    non-person (an API key, the CLI) with no role."""
+    if isinstance(actor, Reviewer):
+        return actor
+    user_id = user_id_of(actor)
+    if user_id is None:
+        return Reviewer(actor, None)
+    user = session.get(UserRow, user_id)
+    if user is None or user.disabled_at is not None:
+        raise ReviewForbidden(f"{actor} is not an active account")
+    return Reviewer(actor, Role(user.role))
 
 
 def awaiting_second(item: ReviewItem) -> bool:
@@ -133,8 +152,12 @@ def _audit(session: Session, actor: str, action: str, item: ReviewItem, **extra:
     audit.append(session, actor, action, f"review_item:{item.id}", details)
 
 
-def claim(session: Session, item_id: int, actor: str, store_id: str | None = None) -> ReviewItem:
+def claim(session: Session, item_id: int, actor: str | Reviewer, store_id: str | None = None) -> ReviewItem:
+    """Claim for ``actor`` (see :mod:`.rules` for who may)."""
+    reviewer = reviewer_of(session, actor)
+    actor = reviewer.actor
     item = get(session, item_id, store_id, for_update=True)
+    check_claim(view(item), reviewer)
     already_ours = item.state == State.CLAIMED and item.claimed_by == actor
     item.state = claim_transition(view(item), actor).value
     if already_ours:
@@ -146,10 +169,16 @@ def claim(session: Session, item_id: int, actor: str, store_id: str | None = Non
 
 
 def release(
-    session: Session, item_id: int, actor: str, may_override: bool = False, store_id: str | None = None
+    session: Session, item_id: int, actor: str | Reviewer, may_override: bool = False, store_id: str | None = None
 ) -> ReviewItem:
+    """Give a claim back; someone else's claim only where :func:`.rules.check_release` allows
+    (``may_override`` from the caller can only narrow that, never widen it)."""
+    reviewer = reviewer_of(session, actor)
+    actor = reviewer.actor
     item = get(session, item_id, store_id, for_update=True)
     holder = item.claimed_by
+    allowed = check_release(view(item), reviewer)
+    may_override = may_override and allowed
     item.state = release_transition(view(item), actor, may_override).value
     item.claimed_by, item.claimed_at, item.updated_at = None, None, _now()
     _audit(session, actor, "review.release", item, released_from=holder if holder != actor else None)
@@ -159,23 +188,29 @@ def release(
 def decide(
     session: Session,
     item_id: int,
-    actor: str,
+    actor: str | Reviewer,
     decision: Decision,
     reason: str | None = None,
     note: str | None = None,
     store_id: str | None = None,
 ) -> ReviewItem:
-    """Record one reviewer's decision and move the item (see ``machine.decide``)."""
+    """Record one reviewer's decision and move the item (``machine.decide``; who may: ``rules``).
+
+    The audit entry records the decision row's digest, so ``audit verify`` notices if the row
+    is edited later (:mod:`services.central.audit.rows`).
+    """
+    reviewer = reviewer_of(session, actor)
+    actor = reviewer.actor
     reason = (reason or "").strip() or None
     if decision == Decision.DISMISS and reason is None:
         raise ReviewInputError("reason", "a dismissal needs a reason, e.g. 'hot drink; clinical thermometer 36.6 °C'")
     item = get(session, item_id, store_id, for_update=True)
+    check_decide(view(item), reviewer, decision)
     outcome = decide_transition(view(item), actor, decision)
     now = _now()
     decided_round = item.round
-    item.decisions.append(
-        ReviewDecision(round=decided_round, actor=actor, at=now, decision=decision.value, reason=reason, note=note)
-    )
+    row = ReviewDecision(round=decided_round, actor=actor, at=now, decision=decision.value, reason=reason, note=note)
+    item.decisions.append(row)
     item.state, item.updated_at = outcome.state.value, now
     if outcome.new_round:
         item.round += 1
@@ -185,6 +220,7 @@ def decide(
         session, actor, "review.decision", item,
         decision=decision.value, decided_round=decided_round,
         awaiting_second=True if outcome.awaiting_second else None,
+        decision_id=row.id, **{ROW_DIGEST: decision_digest(row)},
         reason_sha256=_digest(reason), note_sha256=_digest(note),
         reason_code=reason if is_reason_code(reason) else None,  # a listed code holds no personal data
     )

@@ -5,22 +5,33 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, status
 
 from services.central.api.deps import DatabaseDep, ReadSession, ReviewsReader, ReviewsWriter, store_scope
 from services.central.api.schemas.common import Page
 from services.central.api.schemas.events import EventOut
 from services.central.api.schemas.reviews import DecisionIn, DecisionOut, ReviewItemOut
-from services.central.auth import Scope
+from services.central.auth import Principal, Scope
 from services.central.db.tables import ReviewItem
 from services.central.review import service as review
 from services.central.review.machine import State
+from services.central.review.rules import Reviewer, ReviewForbidden
 from services.contract import UseCase
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
 
 _CONFLICT = {409: {"description": "not allowed from the item's current state (message says why)"},
+             403: {"description": "an API key may not take this step (escalated or two-person item)"},
              404: {"description": "no such item"}}
+
+
+def _reviewer(principal: Principal) -> Reviewer:
+    """An API key acts as itself and is never a person (``review.rules``)."""
+    return Reviewer(principal.name, None, admin_key=principal.allows(Scope.ADMIN))
+
+
+def _forbidden(exc: ReviewForbidden) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, str(exc))
 
 
 def review_out(item: ReviewItem, now: datetime | None = None) -> ReviewItemOut:
@@ -81,28 +92,34 @@ def get_review(item_id: int, session: ReadSession, principal: ReviewsReader) -> 
 @router.post("/{item_id}/claim", response_model=ReviewItemOut, responses=_CONFLICT)
 def claim_review(item_id: int, db: DatabaseDep, principal: ReviewsWriter) -> ReviewItemOut:
     """Take an item (pending or escalated) so colleagues see someone is on it."""
-    with db.unit_of_work() as session:
-        item = review.claim(session, item_id, principal.name, store_scope(principal, None))
-        return review_out(item)
+    try:
+        with db.unit_of_work() as session:
+            return review_out(review.claim(session, item_id, _reviewer(principal), store_scope(principal, None)))
+    except ReviewForbidden as exc:
+        raise _forbidden(exc) from None
 
 
 @router.post("/{item_id}/release", response_model=ReviewItemOut, responses=_CONFLICT)
 def release_review(item_id: int, db: DatabaseDep, principal: ReviewsWriter) -> ReviewItemOut:
     """Give a claimed item back to the queue (its holder, or an admin key)."""
-    with db.unit_of_work() as session:
-        item = review.release(
-            session, item_id, principal.name, principal.allows(Scope.ADMIN), store_scope(principal, None)
-        )
-        return review_out(item)
+    try:
+        with db.unit_of_work() as session:
+            item = review.release(session, item_id, _reviewer(principal), True, store_scope(principal, None))
+            return review_out(item)
+    except ReviewForbidden as exc:
+        raise _forbidden(exc) from None
 
 
 @router.post("/{item_id}/decision", response_model=ReviewItemOut, responses=_CONFLICT)
 def decide_review(item_id: int, body: DecisionIn, db: DatabaseDep, principal: ReviewsWriter) -> ReviewItemOut:
     """Confirm, dismiss (with a reason) or escalate. Under the two-person rule the first
     confirm/dismiss leaves the item ``claimed`` with ``awaiting_second``; a different reviewer
-    decides next."""
-    with db.unit_of_work() as session:
-        item = review.decide(
-            session, item_id, principal.name, body.decision, body.reason, body.note, store_scope(principal, None)
-        )
-        return review_out(item)
+    decides next. An API key never counts as one of the two people and never settles an
+    escalated item (403): it may escalate, or confirm/dismiss a one-person item."""
+    try:
+        with db.unit_of_work() as session:
+            item = review.decide(session, item_id, _reviewer(principal), body.decision, body.reason, body.note,
+                                 store_scope(principal, None))
+            return review_out(item)
+    except ReviewForbidden as exc:
+        raise _forbidden(exc) from None
