@@ -48,14 +48,19 @@ def _unauthorized(message: str) -> HTTPException:
 
 
 def get_principal(
-    db: DatabaseDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request, db: DatabaseDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
         raise _unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     with db.read_session() as session:
         principal = authenticate(session, credentials.credentials)
+    verified = getattr(request.app.state, "verified_keys", None)  # the rate limiter's key buckets
     if principal is None:
+        if verified is not None:
+            verified.forget(credentials.credentials)
         raise _unauthorized("unknown or revoked API key")
+    if verified is not None and principal.key_id is not None:
+        verified.remember(credentials.credentials, principal.key_id)
     return principal
 
 
