@@ -20,7 +20,7 @@ from services.central.dashboard import routes as dashboard
 from services.central.db.migrate import upgrade
 from services.central.db.session import Database
 from services.central.policy import record_review_policy
-from services.central.ratelimit import RateLimitMiddleware
+from services.central.ratelimit import RateLimitMiddleware, VerifiedKeys
 from services.central.settings import Settings
 from services.central.snapshots import routes as snapshots
 
@@ -54,7 +54,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     app.include_router(snapshots.router)  # issue 3: evidence and live pictures from the edge
     dashboard.install_handlers(app)  # issue 3: sign-in redirects and 403 pages for the dashboard
-    app.add_middleware(RateLimitMiddleware, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst)
+    app.state.verified_keys = VerifiedKeys()  # filled by api.deps.get_principal; buckets by key id
+    app.add_middleware(RateLimitMiddleware, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst,
+                       verified=app.state.verified_keys)
     return app
 
 
