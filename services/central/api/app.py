@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from services.central.api.errors import install_error_handlers
 from services.central.api.routes import audit, events, health, ops, reviews, stores, webhooks
+from services.central.commands import routes as commands
 from services.central.dashboard import routes as dashboard
 from services.central.db.migrate import upgrade
 from services.central.db.session import Database
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (ops.router, webhooks.router):  # issue 6: readyz, metrics, edges, dead letters, webhooks
         app.include_router(router)
     app.include_router(snapshots.router)  # issue 3: evidence and live pictures from the edge
+    app.include_router(commands.router)  # issue 9: commands to store devices (MQTT _cmd, HTTP long-poll)
     dashboard.install_handlers(app)  # issue 3: sign-in redirects and 403 pages for the dashboard
     app.state.verified_keys = VerifiedKeys()  # filled by api.deps.get_principal; buckets by key id
     app.add_middleware(RateLimitMiddleware, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst,
