@@ -18,7 +18,8 @@ from services.central.db.migrate import upgrade
 from services.central.db.session import Database
 from services.central.settings import Settings
 
-TABLES = "review_decisions, review_items, events, audit_log, api_keys, users, user_sessions, stores, snapshots"
+TABLES = ("review_decisions, review_items, events, audit_log, api_keys, users, user_sessions, stores, snapshots, "
+          "command_results, commands")
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
