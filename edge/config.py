@@ -3,14 +3,16 @@
 :func:`load_store_config` parses the YAML, validates it against :class:`StoreConfig`, runs the
 cross-field checks (:data:`CHECKS`) and raises one :class:`ConfigError` that lists *every*
 problem as ``line N dotted.field.path: message (got value)``, so an operator fixes a file in
-one pass. Relative paths in the file (video sources, the outbox) are resolved against the
+one pass (the line finding lives in :mod:`edge.config_errors`). The ``analyzers`` section of
+a camera is the union of the use cases' analyzer configs (:mod:`edge.usecases`), and each use
+case adds its own checks. Relative paths in the file (video sources, the outbox) are resolved against the
 directory of the YAML file, not the working directory, so a config means the same thing
 wherever the worker is started.
 
 >>> cfg = StoreConfig.model_validate({
 ...     "store_id": "s1", "cameras": {"c1": {"source": 0, "zones": {
-...         "door": {"polygon": [[0, 0], [1, 0], [1, 1]], "capacity": 2}},
-...         "analyzers": [{"type": "occupancy"}]}}})
+...         "door": {"polygon": [[0, 0], [1, 0], [1, 1]]}},
+...         "analyzers": [{"type": "occupancy", "zones": {"door": {"capacity": 2}}}]}}})
 >>> cfg.cameras["c1"].source_kind, cfg.privacy_profile
 ('usb', 'minimal')
 >>> [p.render() for p in run_checks(cfg)]
@@ -22,14 +24,10 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import types
-import typing
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     Field,
@@ -40,11 +38,20 @@ from pydantic import (
     field_validator,
 )
 
-from edge.analyzers.entrance_config import EntranceAnalyzerConfig
+from edge.config_errors import (
+    Check,
+    ConfigError,
+    ConfigProblem,
+    duplicate_keys,
+    from_pydantic,
+    locate,
+    parse_yaml,
+)
 from edge.detectors.config import DetectorConfig, OnnxDetectorConfig
 from edge.geometry import polygon_area
 from edge.publish.config import MqttConfig
 from edge.tracking import TrackerConfig
+from edge.usecases import analyzer_config_union, config_checks
 from services.contract.events import MAX_BATCH, Identifier
 from services.shared.strict import Strict
 
@@ -118,8 +125,10 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class ZoneConfig(Strict):
+    """A named region of a camera's frame (the name is its key under ``zones``); use cases pick zones by name."""
+
     polygon: list[tuple[Unit, Unit]] = Field(min_length=3, description="vertices x, y as fractions (0-1) of the frame")
-    capacity: int = Field(gt=0, description="people allowed in the zone at once")
+    kind: Identifier = Field(default="area", description="what the zone is (area, queue, checkout, ...), for use cases and maps")
 
     @field_validator("polygon")
     @classmethod
@@ -129,18 +138,8 @@ class ZoneConfig(Strict):
         return value
 
 
-class OccupancyAnalyzerConfig(Strict):
-    """Use case F: people per zone vs. capacity."""
-
-    type: Literal["occupancy"] = "occupancy"
-    zones: list[str] | None = Field(default=None, description="zone names; default: every zone of the camera")
-    interval_s: float = Field(default=2.0, gt=0, le=3600, description="seconds between zone.occupancy reports")
-    hysteresis: int = Field(default=1, ge=0, description="people below capacity before an alert re-arms")
-    min_frames: int = Field(default=3, ge=1, le=10_000, description="consecutive frames over capacity before alerting")
-
-
-# Each analyzer adds its config class here (discriminated by ``type``).
-AnalyzerConfig = Annotated[Union[OccupancyAnalyzerConfig, EntranceAnalyzerConfig], Field(discriminator="type")]  # noqa: UP007
+# One of the registered use cases' analyzer configs, by ``type`` (edge/usecases/__init__.py lists them).
+AnalyzerConfig = analyzer_config_union()
 
 
 class CameraConfig(Strict):
@@ -220,54 +219,8 @@ def _resolve(path: Path, info: ValidationInfo) -> Path:
 # --------------------------------------------------------------------------- cross-field checks
 
 
-_NO_VALUE = object()
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigProblem:
-    """One problem in a config file.
-
-    Attributes:
-        loc: path of keys / list indices to the offending field.
-        message: what is wrong, in words an operator acts on.
-        value: the offending value (``_NO_VALUE`` when there is none to show, e.g. a missing field).
-        line: 1-based line in the YAML file (0 when unknown).
-    """
-
-    loc: tuple[str | int, ...]
-    message: str
-    value: Any = _NO_VALUE
-    line: int = 0
-
-    @property
-    def path(self) -> str:
-        """``cameras.entrance.analyzers[0].zones`` style path."""
-        out = ""
-        for part in self.loc:
-            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-        return out or "(top level)"
-
-    def render(self) -> str:
-        got = "" if self.value is _NO_VALUE else f" (got {_short_repr(self.value)})"
-        where = f"line {self.line} " if self.line else ""
-        return f"{where}{self.path}: {self.message}{got}"
-
-
-def _short_repr(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-Check = Callable[[StoreConfig], Iterator[ConfigProblem]]
-
-
-def _analyzer_zone_names(camera: CameraConfig, analyzer: Any) -> list[str]:
-    zones = getattr(analyzer, "zones", None)
-    return list(camera.zones) if zones is None else list(zones)
-
-
 def _uses_zones(analyzer: Any) -> bool:
-    """Analyzers that work on zones declare a ``zones`` field (None = every zone of the camera)."""
+    """Analyzers that work on zones declare a ``zones`` field: names (list) or per-zone settings (dict); None = all."""
     return "zones" in type(analyzer).model_fields
 
 
@@ -280,30 +233,16 @@ def check_analyzer_zone_refs(store: StoreConfig) -> Iterator[ConfigProblem]:
             loc = ("cameras", cam_id, "analyzers", i)
             if analyzer.zones is None and not cam.zones:
                 yield ConfigProblem((*loc, "type"), f"analyzer {analyzer.type!r} needs zones, but camera {cam_id!r} defines none")
-            for j, name in enumerate(analyzer.zones or []):
+            named = analyzer.zones or []
+            refs = [(name, name) for name in named] if isinstance(named, dict) else list(enumerate(named))
+            for part, name in refs:
                 if name not in cam.zones:
                     hint = difflib.get_close_matches(name, list(cam.zones), n=1)
                     extra = f"; did you mean {hint[0]!r}?" if hint else ""
                     yield ConfigProblem(
-                        (*loc, "zones", j),
+                        (*loc, "zones", part),
                         f"unknown zone; camera {cam_id!r} defines {sorted(cam.zones)}{extra}",
                         name,
-                    )
-
-
-def check_hysteresis_fits_capacity(store: StoreConfig) -> Iterator[ConfigProblem]:
-    """An alert re-arms at count <= capacity - hysteresis; that must be reachable (>= 0)."""
-    for cam_id, cam in store.cameras.items():
-        for i, analyzer in enumerate(cam.analyzers):
-            if not isinstance(analyzer, OccupancyAnalyzerConfig):
-                continue
-            for name in _analyzer_zone_names(cam, analyzer):
-                zone = cam.zones.get(name)
-                if zone is not None and analyzer.hysteresis > zone.capacity:
-                    yield ConfigProblem(
-                        ("cameras", cam_id, "analyzers", i, "hysteresis"),
-                        f"larger than the capacity of zone {name!r} ({zone.capacity}); the alert could never re-arm",
-                        analyzer.hysteresis,
                     )
 
 
@@ -345,11 +284,11 @@ def check_retry_bounds(store: StoreConfig) -> Iterator[ConfigProblem]:
 
 CHECKS: tuple[Check, ...] = (
     check_analyzer_zone_refs,
-    check_hysteresis_fits_capacity,
     check_file_sources_exist,
     check_loop_only_for_files,
     check_detector_models_exist,
     check_retry_bounds,
+    *config_checks(),  # each use case's own (edge/usecases/<name>/)
 )
 
 
@@ -358,17 +297,6 @@ def run_checks(store: StoreConfig, checks: Sequence[Check] = CHECKS) -> list[Con
 
 
 # --------------------------------------------------------------------------- loading with line numbers
-
-
-class ConfigError(ValueError):
-    """A store config with problems; ``problems`` holds each one, ``str()`` lists them all."""
-
-    def __init__(self, path: Path | str, problems: list[ConfigProblem]) -> None:
-        self.path = Path(path)
-        self.problems = problems
-        noun = "problem" if len(problems) == 1 else "problems"
-        lines = "\n".join(f"  {p.render()}" for p in problems)
-        super().__init__(f"{self.path}: {len(problems)} {noun}\n{lines}")
 
 
 def load_store_config(path: str | os.PathLike[str], *, checks: Sequence[Check] = CHECKS) -> StoreConfig:
@@ -384,28 +312,21 @@ def load_store_config(path: str | os.PathLike[str], *, checks: Sequence[Check] =
         raise ConfigError(path, [ConfigProblem((), f"config file {path} does not exist")]) from None
     except OSError as exc:
         raise ConfigError(path, [ConfigProblem((), f"cannot read {path}: {exc.strerror}")]) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(path, [ConfigProblem((), f"not valid YAML: {reason}", line=line)]) from None
+    root, data = parse_yaml(text, path)
     if not isinstance(data, dict):
         raise ConfigError(path, [ConfigProblem((), "must be a YAML mapping with store_id, cameras, ...", data, line=1)])
 
-    problems = list(_duplicate_keys(root))
+    problems = list(duplicate_keys(root))
     context = {"base_dir": path.resolve().parent}
     config: StoreConfig | None = None
     try:
         config = StoreConfig.model_validate(data, context=context)
     except ValidationError as exc:
-        problems += [_from_pydantic(err) for err in exc.errors(include_url=False)]
+        problems += [from_pydantic(err, StoreConfig) for err in exc.errors(include_url=False)]
     # Cross-field checks also run on the cameras that did validate, so one pass lists everything.
     problems += run_checks(config if config is not None else _valid_parts(data, context), checks)
     if problems:
-        located = [_locate(p, root) for p in problems]
+        located = [locate(p, root) for p in problems]
         raise ConfigError(path, sorted(located, key=lambda p: (p.line, p.path)))
     assert config is not None
     config._path = path.resolve()
@@ -427,135 +348,7 @@ def _valid_parts(data: dict[str, Any], context: dict[str, Any]) -> StoreConfig:
     return StoreConfig.model_construct(store_id=str(data.get("store_id")), central=central, cameras=good)
 
 
-def _from_pydantic(err: Any) -> ConfigProblem:
-    loc: tuple[str | int, ...] = tuple(err["loc"])
-    kind, msg, value = err["type"], err["msg"], err.get("input", _NO_VALUE)
-    if kind == "missing":
-        return ConfigProblem(loc, "required field is missing")
-    if kind == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1])
-        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        did_you_mean = f"did you mean {hint[0]!r}? " if hint else ""
-        return ConfigProblem(loc, f"unknown field; {did_you_mean}allowed: {', '.join(allowed)}")
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        expected = err.get("ctx", {}).get("expected_tags") or ", ".join(repr(t) for t in _union_tags(loc))
-        if kind == "union_tag_not_found":
-            return ConfigProblem((*loc, "type"), f"'type' is required{'; one of: ' + expected if expected else ''}")
-        return ConfigProblem((*loc, "type"), f"unknown type; expected one of: {expected}", err["ctx"]["tag"])
-    if kind.startswith("value_error"):
-        msg = msg.removeprefix("Value error, ")
-    elif msg:
-        msg = msg[0].lower() + msg[1:]
-    return ConfigProblem(loc, msg, value)
-
-
-def _annotation_at(loc: tuple[str | int, ...]) -> Any:
-    """The type annotation of the config field at ``loc``, through models, dicts, lists and union tags."""
-    annotation: Any = StoreConfig
-    for part in loc:
-        model = _as_model(annotation, part)
-        if model is not None:
-            field = model.model_fields.get(str(part))
-            annotation = model if field is None else field.annotation  # no such field: a union tag, stay
-            continue
-        annotation = _strip_annotated(annotation)
-        if typing.get_origin(annotation) not in (dict, list):
-            return None
-        annotation = typing.get_args(annotation)[-1]
-    return annotation
-
-
-def _allowed_fields(loc: tuple[str | int, ...]) -> list[str]:
-    """Field names of the config model at ``loc`` (for "did you mean")."""
-    model = _as_model(_annotation_at(loc), None)
-    return list(model.model_fields) if model is not None else []
-
-
-def _union_tags(loc: tuple[str | int, ...]) -> list[str]:
-    """The ``type`` values a discriminated union at ``loc`` accepts."""
-    annotation = _strip_annotated(_annotation_at(loc))
-    tags: list[str] = []
-    for member in typing.get_args(annotation) if typing.get_origin(annotation) in (Union, types.UnionType) else ():
-        type_field = getattr(member, "model_fields", {}).get("type")
-        if type_field is not None:
-            tags += [str(t) for t in typing.get_args(type_field.annotation)]
-    return tags
-
-
-def _as_model(annotation: Any, tag: str | int | None) -> type[BaseModel] | None:
-    """The pydantic model an annotation stands for; for a union, the member whose ``type`` is ``tag``."""
-    annotation = _strip_annotated(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (Union, types.UnionType):
-        members = [m for m in typing.get_args(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
-        for member in members:
-            type_field = member.model_fields.get("type")
-            if type_field is not None and typing.get_args(type_field.annotation) == (tag,):
-                return member
-        return members[0] if len(members) == 1 else None
-    return None
-
-
-def _strip_annotated(annotation: Any) -> Any:
-    while typing.get_origin(annotation) is Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
-
-
-def _locate(problem: ConfigProblem, root: yaml.Node | None) -> ConfigProblem:
-    """Attach the YAML line of the deepest node along ``problem.loc`` and drop union tags from the path."""
-    if problem.line or root is None:
-        return problem
-    node: yaml.Node = root
-    line = node.start_mark.line + 1
-    path: list[str | int] = []
-    parts = list(problem.loc)
-    for k, part in enumerate(parts):
-        child = _child(node, part)
-        if child is not None:
-            key_node, node = child
-            path.append(part)
-            # a scalar's line is its own; a mapping key's line is where the operator reads the field
-            line = (key_node or node).start_mark.line + 1
-            continue
-        if isinstance(node, yaml.MappingNode) and _is_union_tag(node, part) and k < len(parts) - 1:
-            continue  # pydantic's discriminator tag, e.g. 'onnx' in cameras.x.detector.onnx.imgsz
-        if part == "[key]":
-            continue  # a bad dict key: the key's own line is already set
-        path.append(part)  # a missing field: keep the parent's line
-    return ConfigProblem(tuple(path), problem.message, problem.value, line)
-
-
-def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                return key, value
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        item = node.value[part]
-        return item, item
-    return None
-
-
-def _is_union_tag(node: yaml.MappingNode, part: str | int) -> bool:
-    for key, value in node.value:
-        if isinstance(key, yaml.ScalarNode) and key.value == "type" and isinstance(value, yaml.ScalarNode):
-            return value.value == str(part)
-    return False
-
-
-def _duplicate_keys(node: yaml.Node | None, loc: tuple[str | int, ...] = ()) -> Iterator[ConfigProblem]:
-    """PyYAML keeps the last of two equal keys silently; an operator must hear about it."""
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
-            line = key.start_mark.line + 1
-            if name in seen:
-                yield ConfigProblem((*loc, name), f"duplicate key (first defined on line {seen[name]}); only the last one would count", line=line)
-            seen.setdefault(name, line)
-            yield from _duplicate_keys(value, (*loc, name))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*loc, i))
+__all__ = [
+    "AnalyzerConfig", "CameraConfig", "CentralConfig", "ConfigError", "ConfigProblem", "MissingApiKeyError",
+    "OutboxConfig", "StoreConfig", "ZoneConfig", "load_store_config", "run_checks",
+]

@@ -1,11 +1,19 @@
-"""Evidence pictures, made on the edge as the store's privacy profile allows.
+"""The evidence stage: the one place where pictures that leave the edge are made.
 
-* ``minimal``: no picture ever leaves the worker (:func:`evidence_jpeg` returns None).
-* ``standard``: every person's head and every detected face is blurred *before* the JPEG is
-  made, so central, the network and the outbox never hold a recognisable face.
+Analyzers ask for a picture with an event (:class:`edge.usecases.base.EvidenceRequest`); once
+per frame the worker hands the frame, those requests, the tracks and the frame's faces to
+:func:`render_evidence`, which makes one picture for all of them as the store's privacy profile
+allows:
+
+* ``minimal``: no picture ever leaves the worker (None).
+* ``standard``: every tracked person's head, every face found in the frame and whatever the
+  requests ask to blur are blurred *before* the JPEG is made, so central, the network and the
+  outbox never hold a recognisable face.
 * ``identified``: the picture is kept as is (opted-in customers, use case E); central blurs it
   for every viewer whose role may not see faces.
 
+The boxes a reviewer looks at are the event's own ``evidence.boxes``; central draws them.
+Live pictures for the store view (:func:`live_picture`) are always made as under ``standard``.
 Blurring is :func:`services.shared.anonymise.anonymise`, the same as central's.
 
 >>> import numpy as np
@@ -18,11 +26,15 @@ Blurring is :func:`services.shared.anonymise.anonymise`, the same as central's.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from edge.detections import Detections
+from edge.faces import Faces
+from edge.usecases.base import EvidenceRequest
 from services.shared.anonymise import anonymise
 
 log = logging.getLogger(__name__)
@@ -43,29 +55,6 @@ def anonymise_frame(frame: np.ndarray, person_xyxy: np.ndarray, face_xyxy: np.nd
     return anonymise(frame, [(box, "person") for box in people] + [(box, "face") for box in faces])
 
 
-class FaceFinder:
-    """Faces to blur besides the person boxes' heads (people seen close up, whose box is only a
-    face, or bystanders the person detector missed). Uses YuNet when its model is available;
-    without it, person heads are still blurred and a warning says faces may be missed."""
-
-    def __init__(self) -> None:
-        self._detector = None
-        self._tried = False
-
-    def find(self, frame: np.ndarray) -> np.ndarray:
-        if not self._tried:
-            self._tried = True
-            try:
-                from edge.faces import YuNetFaceDetector
-
-                self._detector = YuNetFaceDetector()
-            except Exception as exc:  # a missing model must not stop evidence: heads are still blurred
-                log.warning("no face detector for evidence blurring (%s); blurring person heads only", exc)
-        if self._detector is None:
-            return np.zeros((0, 4), np.float32)
-        return np.asarray(self._detector.detect(frame).xyxy, np.float32).reshape(-1, 4)
-
-
 def evidence_jpeg(
     frame: np.ndarray, privacy_profile: str, person_xyxy: np.ndarray, face_xyxy: np.ndarray | None = None,
     quality: int = JPEG_QUALITY,
@@ -79,3 +68,27 @@ def evidence_jpeg(
     if not ok:
         raise RuntimeError("could not encode the evidence picture as JPEG")
     return EvidencePicture(buf.tobytes(), anonymised)
+
+
+def render_evidence(
+    frame: np.ndarray, privacy_profile: str, requests: Sequence[EvidenceRequest], tracks: Detections,
+    faces: Callable[[], Faces],
+) -> EvidencePicture | None:
+    """One picture of ``frame`` for all of this frame's requests, or None (``minimal``, or nothing asked).
+
+    ``faces`` is called only when faces must be blurred (``standard``), so a frame whose picture
+    is not needed costs no face detection.
+    """
+    if privacy_profile == "minimal" or not requests:
+        return None
+    wanted = [box for request in requests for box in request.blur]
+    people = [tracks.people().xyxy.reshape(-1, 4), np.array([b for b, kind in wanted if kind == "person"]).reshape(-1, 4)]
+    face_boxes = [np.array([b for b, kind in wanted if kind == "face"]).reshape(-1, 4)]
+    if privacy_profile == "standard":
+        face_boxes.append(faces().xyxy.reshape(-1, 4))
+    return evidence_jpeg(frame, privacy_profile, np.vstack(people).astype(np.float32), np.vstack(face_boxes).astype(np.float32))
+
+
+def live_picture(frame: np.ndarray, tracks: Detections, faces: Callable[[], Faces]) -> EvidencePicture | None:
+    """A live picture for the store view: always blurred, whatever the store's profile (not for ``minimal``)."""
+    return evidence_jpeg(frame, "standard", tracks.people().xyxy.reshape(-1, 4), faces().xyxy.reshape(-1, 4))

@@ -1,12 +1,23 @@
-"""One camera's pipeline: source → detect → track → analyzers → outbox, plus a publisher thread.
+"""One camera's pipeline: source → detect → track → analyzers → evidence → outbox, plus a publisher thread.
+
+The worker knows no use case: it builds the camera's analyzers through the registry
+(:mod:`edge.usecases`), gives them a :class:`FrameContext` (per-frame results such as faces are
+computed once, on first use, and shared), queues what they yield with the pictures they ask
+for (made by the one evidence stage, :mod:`edge.evidence`), and offers a live view through the
+analyzers' optional ``live_state``/``overlay`` hooks without knowing what they draw.
 
 The detector runs on every ``detect_every``-th frame; in between, the last tracks carry over
-(people move little in a fraction of a second, and detection is the expensive stage). Events go
+(tracked objects move little in a fraction of a second, and detection is the expensive stage). Events go
 to the durable outbox first; the publisher thread drains it to central independently, so a slow
 or absent central never stalls the cameras and never loses an event.
 
 Per-stage timings (decode, detect, track, analyze, outbox, publish) are kept for the benchmark
-command; :meth:`EdgeWorker.snapshot` gives a UI the latest annotated frame and zone counts.
+command; :meth:`EdgeWorker.snapshot` gives a UI the latest annotated frame and the analyzers' live state.
+
+Events of a replayable source (a video file) get deterministic ids (:func:`replay_event_id`):
+an edge restarted after a crash replays the file from frame 0 and produces the same events
+under the same ids, which the outbox and central then take as the repeats they are. Live
+sources keep random ids.
 """
 
 from __future__ import annotations
@@ -19,26 +30,45 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID, uuid5
 
 import cv2
 import numpy as np
 
-from edge.analyzers.base import Analyzer, FrameContext, analyzer_class
 from edge.config import CameraConfig, StoreConfig
 from edge.detections import Detections
 from edge.detectors.base import Detector
-from edge.evidence import EvidencePicture, FaceFinder, evidence_jpeg
-from edge.geometry import Anchor, anchor_points, inside, to_pixels
+from edge.evidence import live_picture, render_evidence
+from edge.faces import FaceFinder
+from edge.faces.finder import DEFAULT_SCORE
 from edge.outbox import Outbox
 from edge.publish import HttpPublisher
 from edge.publish.factory import build_publisher
 from edge.publish.status import edge_status, start_status_reporter
 from edge.sources import Backoff, Frame, VideoSource
-from services.contract import EdgeStatus
+from edge.usecases import Analyzer, EvidenceRequest, FrameContext, create_analyzer
+from services.contract import EdgeStatus, Event
 
 log = logging.getLogger(__name__)
 
 STAGES = ("decode", "detect", "track", "analyze", "outbox", "publish")
+
+#: Namespace of the deterministic event ids of replayable sources (fixed: ids must survive restarts and upgrades).
+REPLAY_NAMESPACE = UUID("6f0c2a9e-5b1d-4c3e-9a47-2d8e1f6b3c10")
+
+
+def replay_event_id(store_id: str, camera_id: str, source: str, frame_index: int, analyzer: str, nth: int) -> UUID:
+    """The id of the ``nth`` event an analyzer yields on one frame of a replayable source.
+
+    ``frame_index`` counts from the start of the run across loop passes, so a looped file's
+    second pass gets new ids and a restarted run the same ones. ``analyzer`` is the analyzer's
+    position and type on the camera (``"0:<type>"``), so two analyzers never share ids.
+
+    >>> a = replay_event_id("s1", "c1", "/v/a.mp4", 12, "0:counter", 0)
+    >>> a == replay_event_id("s1", "c1", "/v/a.mp4", 12, "0:counter", 0), a == replay_event_id("s1", "c1", "/v/a.mp4", 12, "0:counter", 1)
+    (True, False)
+    """
+    return uuid5(REPLAY_NAMESPACE, f"{store_id}|{camera_id}|{source}|{frame_index}|{analyzer}|{nth}")
 
 
 class StageTimings:
@@ -85,19 +115,21 @@ class Snapshot:
     """What a UI shows for one camera.
 
     Attributes:
-        jpeg: the latest frame with zones and tracked boxes drawn, JPEG bytes; None before the
-            first frame and always under the ``minimal`` privacy profile (no images leave the worker).
-        zone_counts: people per zone in that frame.
+        jpeg: the latest frame with the analyzers' overlays and the tracked boxes drawn, JPEG
+            bytes; None before the first frame and always under the ``minimal`` privacy profile
+            (no images leave the worker).
+        live: each analyzer's ``live_state()`` for that frame, by analyzer key (its ``type``;
+            ``type[i]`` for a second analyzer of one type); analyzers without the hook are left out.
         frame_index: source frame number; -1 before the first frame.
         captured_at: capture time (UTC) of that frame.
-        people: tracked people in the whole frame.
+        tracks: tracked objects in the whole frame.
     """
 
     jpeg: bytes | None
-    zone_counts: dict[str, int]
+    live: dict[str, dict[str, Any]]
     frame_index: int
     captured_at: datetime | None
-    people: int
+    tracks: int
 
 
 @dataclass
@@ -164,6 +196,10 @@ class EdgeWorker:
         self.source: VideoSource | None = None
         try:
             self.analyzers: list[Analyzer] = build_analyzers(self.camera)
+            # Faces are found once per frame for every analyzer and for blurring; analyzers that
+            # screen faces say the lowest score they use (and need the model now).
+            scores = [float(a.face_score) for a in self.analyzers if hasattr(a, "face_score")]
+            self._faces = FaceFinder(min([DEFAULT_SCORE, *scores]), required=bool(scores))
             self.source = VideoSource(
                 self.camera.source,
                 loop=self.camera.loop,
@@ -189,9 +225,9 @@ class EdgeWorker:
         self.drain_timeout_s = drain_timeout_s
         self.timings = StageTimings()
         self._lock = threading.Lock()
-        self._last: tuple[Frame, Detections, dict[str, int]] | None = None
+        self._last: tuple[Frame, Detections, list[dict[str, Any] | None]] | None = None
         self._publisher_thread: threading.Thread | None = None
-        self._faces = FaceFinder()  # blurs faces in pictures that leave the edge (profile standard)
+        self._replayable = self.source.kind == "file"  # a file restarts at frame 0: ids must repeat
         self._last_live: float | None = None  # monotonic time of the last live picture offered
 
     # ------------------------------------------------------------------ running
@@ -264,14 +300,20 @@ class EdgeWorker:
             model_name=getattr(self.detector, "model_name", ""),
             model_version=getattr(self.detector, "model_version", ""),
             privacy_profile=self.store.privacy_profile,
+            face_finder=self._faces,
         )
         t0 = time.perf_counter()
-        events = [event for analyzer in self.analyzers for event in analyzer.update(tracks, ctx)]
-        counts = zone_counts(self.camera, tracks, (width, height))
+        found = [
+            (self._identified(event, frame, f"{i}:{analyzer.type}", n), ctx.evidence_for(event))
+            for i, analyzer in enumerate(self.analyzers)
+            for n, event in enumerate(analyzer.update(tracks, ctx))
+        ]
+        live = [_live_state(analyzer) for analyzer in self.analyzers]
         t1 = time.perf_counter()
         self.timings.add("analyze", t1 - t0)
-        if events:
-            blobs = self._evidence_pictures(frame, tracks, events)  # each alert's picture, queued with it
+        if found:
+            events = [event for event, _ in found]
+            blobs = self._evidence(frame, tracks, ctx, found)  # each asked-for picture, queued with its event
             self.outbox.append(events, blobs=blobs) if blobs else self.outbox.append(events)  # durable before any publish
             self.timings.add("outbox", time.perf_counter() - t1)
             if self.publisher is not None:
@@ -280,32 +322,26 @@ class EdgeWorker:
             for event in events:
                 summary.events_by_type[event.type] = summary.events_by_type.get(event.type, 0) + 1
         with self._lock:
-            self._last = (frame, tracks, counts)
-        self._offer_live(frame, tracks)
+            self._last = (frame, tracks, live)
+        self._offer_live(frame, tracks, ctx)
+
+    def _identified(self, event: Event, frame: Frame, analyzer: str, nth: int) -> Event:
+        """The event with a deterministic id when the source replays (a file); as it is otherwise."""
+        if not self._replayable:
+            return event
+        event_id = replay_event_id(self.store.store_id, self.camera_id, str(self.camera.source), frame.index, analyzer, nth)
+        return event.model_copy(update={"event_id": event_id})
 
     # ------------------------------------------------------------------ pictures for central
 
-    def _picture(self, image: np.ndarray, tracks: Detections, profile: str, boxes: list[Any] = ()) -> EvidencePicture | None:  # type: ignore[assignment]
-        """The frame as it may leave the edge under ``profile`` (heads and faces blurred under standard)."""
-        if profile == "minimal":
-            return None
-        people = [tracks.people().xyxy.reshape(-1, 4)] + [np.array([b.xyxy]) for b in boxes if b.label == "person"]
-        faces = [np.array([b.xyxy]) for b in boxes if b.label == "face"]
-        if profile == "standard":
-            faces.append(self._faces.find(image))
-        return evidence_jpeg(image, profile, np.vstack(people).astype(np.float32),
-                             np.vstack(faces).astype(np.float32) if faces else None)
+    def _evidence(self, frame: Frame, tracks: Detections, ctx: FrameContext,
+                  found: list[tuple[Event, EvidenceRequest | None]]) -> dict[str, tuple[bytes, bool]]:
+        """One picture of the frame for every event that asked for one (none under ``minimal``)."""
+        asked = [(event, request) for event, request in found if request is not None]
+        picture = render_evidence(frame.image, self.store.privacy_profile, [r for _, r in asked], tracks, ctx.faces)
+        return {str(event.event_id): (picture.jpeg, picture.anonymised) for event, _ in asked} if picture else {}
 
-    def _evidence_pictures(self, frame: Frame, tracks: Detections, events: list[Any]) -> dict[str, tuple[bytes, bool]]:
-        """The picture of the frame for each alert a person must review (none under ``minimal``)."""
-        alerts = [e for e in events if e.review_required]
-        if not alerts:
-            return {}
-        boxes = [b for e in alerts if e.evidence is not None for b in e.evidence.boxes]
-        picture = self._picture(frame.image, tracks, self.store.privacy_profile, boxes)
-        return {str(e.event_id): (picture.jpeg, picture.anonymised) for e in alerts} if picture else {}
-
-    def _offer_live(self, frame: Frame, tracks: Detections) -> None:
+    def _offer_live(self, frame: Frame, tracks: Detections, ctx: FrameContext) -> None:
         """Every ``live_snapshot_s`` seconds, give the publisher a blurred live picture (never under minimal)."""
         every = self.camera.live_snapshot_s
         offer = getattr(self.publisher, "offer_live", None)
@@ -315,8 +351,7 @@ class EdgeWorker:
         if self._last_live is not None and now - self._last_live < every:
             return
         self._last_live = now
-        # Live pictures are for the store view: always blurred, whatever the profile.
-        picture = self._picture(frame.image, tracks, "standard")
+        picture = live_picture(frame.image, tracks, ctx.faces)  # always blurred, whatever the profile
         if picture is not None:
             offer(self.store.store_id, self.camera_id, picture.jpeg, picture.anonymised)
 
@@ -358,18 +393,19 @@ class EdgeWorker:
     # ------------------------------------------------------------------ for a UI
 
     def snapshot(self, annotate: bool = True, quality: int = 80) -> Snapshot:
-        """The latest frame (JPEG, zones and tracks drawn) and zone counts; safe from any thread."""
+        """The latest frame (JPEG, with the analyzers' overlays and the tracks) and the analyzers' live state; any thread."""
         with self._lock:
             last = self._last
         if last is None:
-            return Snapshot(None, dict.fromkeys(self.camera.zones, 0), -1, None, 0)
-        frame, tracks, counts = last
+            fresh = [_live_state(analyzer) for analyzer in self.analyzers]
+            return Snapshot(None, _live_by_key(self.analyzers, fresh), -1, None, 0)
+        frame, tracks, live = last
         jpeg = None
         if self.store.privacy_profile != "minimal":
-            image = draw(frame.image, self.camera, tracks, counts) if annotate else frame.image
+            image = draw(frame.image, self.analyzers, live, tracks) if annotate else frame.image
             ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
             jpeg = buf.tobytes() if ok else None
-        return Snapshot(jpeg, dict(counts), frame.index, frame.captured_at, len(tracks.people()))
+        return Snapshot(jpeg, _live_by_key(self.analyzers, live), frame.index, frame.captured_at, len(tracks))
 
     def stage_timings(self) -> dict[str, dict[str, float]]:
         """Per-stage ``count``/``total_s``/``mean_ms``; "publish" is per POST, from the publisher thread."""
@@ -385,35 +421,34 @@ class EdgeWorker:
 
 
 def build_analyzers(camera: CameraConfig) -> list[Analyzer]:
-    """Analyzers of a camera, by config ``type``. Convention: ``cls(config, zones)``."""
-    import edge.analyzers.entrance  # noqa: F401  (registers "entrance", use case A)
-    import edge.analyzers.occupancy  # noqa: F401  (registers "occupancy"; new analyzers are listed here)
-
-    return [analyzer_class(cfg.type)(cfg, camera.zones) for cfg in camera.analyzers]
+    """The camera's analyzers, in config order, built through the use-case registry."""
+    return [create_analyzer(cfg, camera) for cfg in camera.analyzers]
 
 
-def zone_counts(camera: CameraConfig, tracks: Detections, frame_size: tuple[int, int]) -> dict[str, int]:
-    """People per zone (bottom-centre anchor), for every zone of the camera."""
-    feet = anchor_points(tracks.people().xyxy, Anchor.BOTTOM_CENTER)
-    return {name: int(inside(feet, to_pixels(zone.polygon, frame_size)).sum()) for name, zone in camera.zones.items()}
+def _live_state(analyzer: Analyzer) -> dict[str, Any] | None:
+    hook = getattr(analyzer, "live_state", None)
+    return dict(hook()) if hook is not None else None
 
 
-def draw(image: np.ndarray, camera: CameraConfig, tracks: Detections, counts: dict[str, int]) -> np.ndarray:
-    """A copy of the frame with zone outlines (red when over capacity), counts and tracked boxes."""
+def _live_by_key(analyzers: list[Analyzer], live: list[dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
+    """Live states by analyzer ``type`` (``type[i]`` for a second analyzer of one type)."""
+    out: dict[str, dict[str, Any]] = {}
+    for i, (analyzer, state) in enumerate(zip(analyzers, live, strict=True)):
+        if state is not None:
+            out[analyzer.type if analyzer.type not in out else f"{analyzer.type}[{i}]"] = state
+    return out
+
+
+def draw(image: np.ndarray, analyzers: list[Analyzer], live: list[dict[str, Any] | None], tracks: Detections) -> np.ndarray:
+    """A copy of the frame with each analyzer's overlay (from its live state) and the tracked boxes with their ids."""
     out = image.copy()
-    size = (image.shape[1], image.shape[0])
-    for name, zone in camera.zones.items():
-        poly = to_pixels(zone.polygon, size).round().astype(np.int32)
-        over = counts.get(name, 0) > zone.capacity
-        colour = (0, 0, 255) if over else (0, 200, 0)
-        cv2.polylines(out, [poly], isClosed=True, color=colour, thickness=2)
-        x, y = poly.min(axis=0)
-        cv2.putText(out, f"{name} {counts.get(name, 0)}/{zone.capacity}", (int(x) + 4, int(y) + 16),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
-    people = tracks.people()
-    for k in range(len(people)):
-        x1, y1, x2, y2 = (int(v) for v in people.xyxy[k])
+    for analyzer, state in zip(analyzers, live, strict=True):
+        overlay = getattr(analyzer, "overlay", None)
+        if overlay is not None and state is not None:
+            overlay(out, state)
+    for k in range(len(tracks)):
+        x1, y1, x2, y2 = (int(v) for v in tracks.xyxy[k])
         cv2.rectangle(out, (x1, y1), (x2, y2), (255, 200, 0), 1)
-        if people.tracker_id is not None:
-            cv2.putText(out, str(int(people.tracker_id[k])), (x1, max(10, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 200, 0), 1)
+        if tracks.tracker_id is not None:
+            cv2.putText(out, str(int(tracks.tracker_id[k])), (x1, max(10, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 200, 0), 1)
     return out

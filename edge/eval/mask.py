@@ -24,8 +24,8 @@ import cv2
 import numpy as np
 import typer
 
-from edge.masks.metrics import binary_figures, light_bucket, size_bucket, slice_recalls
-from edge.masks.training.dataset import list_items, read_image
+from edge.usecases.entrance.masks.metrics import binary_figures, light_bucket, size_bucket, slice_recalls
+from edge.usecases.entrance.masks.training.dataset import list_items, read_image
 
 CLASSIFIERS = ("linear", "mobilenetv2", "aizoo", "aizoo-ssd")
 
@@ -53,7 +53,7 @@ class YuNetThenClassifier:
         self.model_version = f"{self.faces.model_version}+{self.classifier.model_version}"  # type: ignore[attr-defined]
 
     def __call__(self, image: np.ndarray) -> tuple[float, bool]:
-        from edge.masks.pipeline import main_subject
+        from edge.usecases.entrance.masks.pipeline import main_subject
 
         subject = main_subject(image, self.faces.detect(image))
         return float(self.classifier.predict([subject.crop])[0]), subject.face_found  # type: ignore[attr-defined]
@@ -64,7 +64,7 @@ class AizooSsd:
     """The AIZOO network as its own face detector: its most confident face decides."""
 
     def __post_init__(self) -> None:
-        from edge.masks.aizoo import AizooMaskClassifier, AizooMaskDetector
+        from edge.usecases.entrance.masks.aizoo import AizooMaskClassifier, AizooMaskDetector
 
         self.det = AizooMaskDetector()
         self.fallback = AizooMaskClassifier()
@@ -81,15 +81,15 @@ class AizooSsd:
 def make_scorer(name: str) -> ImageScorer:
     """The scorer for ``--classifier``; raises ValueError listing the known names."""
     if name == "linear":
-        from edge.masks.linear import LinearMaskClassifier
+        from edge.usecases.entrance.masks.linear import LinearMaskClassifier
 
         return YuNetThenClassifier(LinearMaskClassifier())
     if name == "mobilenetv2":
-        from edge.masks.mobilenetv2 import MobileNetV2MaskClassifier
+        from edge.usecases.entrance.masks.mobilenetv2 import MobileNetV2MaskClassifier
 
         return YuNetThenClassifier(MobileNetV2MaskClassifier())
     if name == "aizoo":
-        from edge.masks.aizoo import AizooMaskClassifier
+        from edge.usecases.entrance.masks.aizoo import AizooMaskClassifier
 
         return YuNetThenClassifier(AizooMaskClassifier())
     if name == "aizoo-ssd":

@@ -19,11 +19,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from edge.analyzers.base import FrameContext
-from edge.analyzers.occupancy import OccupancyAnalyzer
-from edge.config import OccupancyAnalyzerConfig, ZoneConfig
+from edge.config import ZoneConfig
 from edge.evidence import evidence_jpeg
 from edge.paths import media_dir
+from edge.usecases import FrameContext
+from edge.usecases.occupancy import OccupancyAnalyzerConfig
+from edge.usecases.occupancy.analyzer import OccupancyAnalyzer
 from services.central.db.tables import AuditEntry, ReviewItem
 from services.contract import Event, Explanation, ModelRef
 
@@ -31,7 +32,8 @@ from .conftest import STORE, LiveCentral, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
-PLAZA = ZoneConfig(polygon=[(0.0, 0.2), (1.0, 0.2), (1.0, 1.0), (0.0, 1.0)], capacity=2)
+PLAZA = ZoneConfig(polygon=[(0.0, 0.2), (1.0, 0.2), (1.0, 1.0), (0.0, 1.0)])
+WATCH_PLAZA = {"plaza": {"capacity": 2}}
 
 
 @cache
@@ -57,7 +59,7 @@ def crowd_alert(central: LiveCentral, camera: str = "plaza-cam", ago_s: float = 
     frame, xyxy, tracked, model, version = pets_frame()
     at = datetime.now(timezone.utc) - timedelta(seconds=ago_s)
     ctx = FrameContext(STORE, camera, at, (frame.shape[1], frame.shape[0]), frame, model, version, "standard")
-    [alert] = [e for e in OccupancyAnalyzer(OccupancyAnalyzerConfig(min_frames=1), {"plaza": PLAZA}).update(tracked, ctx)
+    [alert] = [e for e in OccupancyAnalyzer(OccupancyAnalyzerConfig(zones=WATCH_PLAZA, min_frames=1), {"plaza": PLAZA}).update(tracked, ctx)
                if e.review_required]
     picture = evidence_jpeg(frame, "standard", xyxy)
     assert picture is not None
@@ -249,7 +251,7 @@ def test_live_store_view_shows_the_picture_zones_and_occupancy(new_page, central
     picture = evidence_jpeg(frame, "standard", xyxy)
     central.upload_snapshot(picture.jpeg, "plaza-cam", kind="live")
     ctx = FrameContext(STORE, "plaza-cam", datetime.now(timezone.utc), (480, 360), frame, model, version, "standard")
-    report = next(e for e in OccupancyAnalyzer(OccupancyAnalyzerConfig(), {"plaza": PLAZA}).update(tracked, ctx)
+    report = next(e for e in OccupancyAnalyzer(OccupancyAnalyzerConfig(zones=WATCH_PLAZA), {"plaza": PLAZA}).update(tracked, ctx)
                   if e.type == "zone.occupancy")
     central.post_events(report)
     page = new_page(lang="ja")

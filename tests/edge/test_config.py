@@ -27,9 +27,10 @@ cameras:
     zones:
       queue:
         polygon: [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9]]
-        capacity: 3
     analyzers:
       - type: occupancy
+        zones:
+          queue: {{capacity: 3}}
 """
 
 
@@ -49,7 +50,8 @@ def test_minimal_config_loads_with_defaults(tmp_path, pets_video):
     store = load_store_config(write(tmp_path, MINIMAL, pets_video))
     cam = store.cameras["door"]
     assert (store.privacy_profile, cam.detector.type, cam.detect_every, cam.source_kind) == ("minimal", "onnx", 1, "file")
-    assert cam.analyzers[0].zones is None and cam.analyzers[0].min_frames == 3
+    assert cam.zones["queue"].kind == "area" and cam.analyzers[0].min_frames == 3
+    assert cam.analyzers[0].zones["queue"].capacity == 3
     assert store.outbox.path == tmp_path / "outbox.sqlite"  # relative to the YAML file
     assert store.path == (tmp_path / "store.yaml").resolve()
 
@@ -64,7 +66,7 @@ def test_demo_store_config_is_valid_and_resolves_the_video_next_to_the_project()
 
 # (replace this, with this) in MINIMAL → the one problem expected, exactly as printed.
 @pytest.mark.parametrize(("old", "new", "expected"), [
-    pytest.param("capacity: 3", "capacity: 0", "line 8 cameras.door.zones.queue.capacity: input should be greater than 0 (got 0)",
+    pytest.param("capacity: 3", "capacity: 0", "line 11 cameras.door.analyzers[0].zones.queue.capacity: input should be greater than 0 (got 0)",
                  id="capacity must be positive"),
     pytest.param("[0.9, 0.1], [0.9, 0.9]", "[1.9, 0.1], [0.9, 0.9]",
                  "line 7 cameras.door.zones.queue.polygon[1][0]: input should be less than or equal to 1 (got 1.9)",
@@ -79,16 +81,16 @@ def test_demo_store_config_is_valid_and_resolves_the_video_next_to_the_project()
                  "line 1 store_id: must be 1-64 characters of letters, digits, '_', '.', '-', starting with a letter or digit (got 's 1')",
                  id="store id"),
     pytest.param("      - type: occupancy", "      - type: occupancy\n        min_frame: 2",
-                 "line 11 cameras.door.analyzers[0].min_frame: unknown field; did you mean 'min_frames'? allowed: type, zones, interval_s, hysteresis, min_frames",
+                 "line 10 cameras.door.analyzers[0].min_frame: unknown field; did you mean 'min_frames'? allowed: type, zones, interval_s, hysteresis, min_frames",
                  id="misspelt analyzer option"),
     pytest.param("      - type: occupancy", "      - type: crowding",
-                 "line 10 cameras.door.analyzers[0].type: unknown type; expected one of: {analyzer_types} (got 'crowding')",
+                 "line 9 cameras.door.analyzers[0].type: unknown type; expected one of: {analyzer_types} (got 'crowding')",
                  id="unknown analyzer type"),
-    pytest.param("      - type: occupancy", "      - type: occupancy\n        zones: [queu]",
-                 "line 11 cameras.door.analyzers[0].zones[0]: unknown zone; camera 'door' defines ['queue']; did you mean 'queue'? (got 'queu')",
+    pytest.param("          queue: {{capacity", "          queu: {{capacity",
+                 "line 11 cameras.door.analyzers[0].zones.queu: unknown zone; camera 'door' defines ['queue']; did you mean 'queue'? (got 'queu')",
                  id="analyzer zone must exist"),
     pytest.param("      - type: occupancy", "      - type: occupancy\n        hysteresis: 4",
-                 "line 11 cameras.door.analyzers[0].hysteresis: larger than the capacity of zone 'queue' (3); the alert could never re-arm (got 4)",
+                 "line 10 cameras.door.analyzers[0].hysteresis: larger than the capacity of zone 'queue' (3); the alert could never re-arm (got 4)",
                  id="hysteresis within capacity"),
     pytest.param("    source: {video}", "    source: clips/none.mp4",
                  "line 4 cameras.door.source: video file {tmp}/clips/none.mp4 does not exist",
@@ -96,22 +98,22 @@ def test_demo_store_config_is_valid_and_resolves_the_video_next_to_the_project()
     pytest.param("    source: {video}", "    source: 0\n    loop: true",
                  "line 5 cameras.door.loop: loop applies to video files only; this source is a usb camera (got True)",
                  id="loop on a live camera"),
-    pytest.param("    zones:", "    detector: {{type: onnx, imgsz: 0}}\n    zones:",
+    pytest.param("    source: {video}\n", "    source: {video}\n    detector: {{type: onnx, imgsz: 0}}\n",
                  "line 5 cameras.door.detector.imgsz: input should be greater than 0 (got 0)",
                  id="detector option (discriminated union)"),
-    pytest.param("    zones:", "    detector: {{model: yolov8n_int8.onnx}}\n    zones:",
+    pytest.param("    source: {video}\n", "    source: {video}\n    detector: {{model: yolov8n_int8.onnx}}\n",
                  "line 5 cameras.door.detector.type: 'type' is required; one of: 'onnx', 'ultralytics'",
                  id="detector type required"),
-    pytest.param("    zones:", "    detector: {{type: onnx, model: nowhere.onnx}}\n    zones:",
+    pytest.param("    source: {video}\n", "    source: {video}\n    detector: {{type: onnx, model: nowhere.onnx}}\n",
                  "line 5 cameras.door.detector.model: model file {models}/nowhere.onnx not found",
                  id="model file must exist"),
-    pytest.param("    zones:", "    tracker: {{track_buffer: 0}}\n    zones:",
+    pytest.param("    source: {video}\n", "    source: {video}\n    tracker: {{track_buffer: 0}}\n",
                  "line 5 cameras.door.tracker.track_buffer: input should be greater than or equal to 1 (got 0)",
                  id="tracker option"),
     pytest.param("store_id: s1", "store_id: s1\ncentral:\n  api_key_env: my-key",
                  "line 3 central.api_key_env: must be an environment variable name such as ANSHIN_EDGE_KEY (the key itself stays out of the file) (got 'my-key')",
                  id="api key by variable name only"),
-    pytest.param("    zones:", "    zones:\n      queue: {{polygon: [[0, 0], [1, 0], [1, 1]], capacity: 1}}",
+    pytest.param("    zones:\n      queue:", "    zones:\n      queue: {{polygon: [[0, 0], [1, 0], [1, 1]]}}\n      queue:",
                  "line 7 cameras.door.zones.queue: duplicate key (first defined on line 6); only the last one would count",
                  id="duplicate zone name"),
     pytest.param("store_id: s1\n", "",
@@ -138,13 +140,13 @@ def test_every_problem_is_listed_in_one_pass(tmp_path, pets_video):
         source: {video}
         detect_every: 0
         zones:
-          queue: {{polygon: [[0, 0], [1, 0], [1, 1]], capacity: 2}}
+          queue: {{polygon: [[0, 0], [1, 0], [1, 1]]}}
         analyzers:
-          - {{type: occupancy, zones: [till]}}
+          - {{type: occupancy, zones: {{till: {{capacity: 2}}}}}}
       till:
         source: {video}
         analyzers:
-          - {{type: occupancy}}
+          - {{type: occupancy, zones: {{door: {{capacity: 1}}}}}}
     """
     found = problems(write(tmp_path, text, pets_video))
     assert [p.split(":")[0] for p in found] == [
@@ -152,15 +154,15 @@ def test_every_problem_is_listed_in_one_pass(tmp_path, pets_video):
         "line 4 central.url",
         "line 5 central.batch_size",
         "line 9 cameras.door.detect_every",
-        "line 17 cameras.till.analyzers[0].type",  # cross-field check on the camera that validated
+        "line 17 cameras.till.analyzers[0].zones.door",  # cross-field check on the camera that validated
     ]
-    assert "camera 'till' defines none" in found[-1]
+    assert "unknown zone; camera 'till' defines []" in found[-1]
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path, pets_video):
-    path = write(tmp_path, MINIMAL.replace("capacity: 3", "capacity: [3"), pets_video)
+    path = write(tmp_path, MINIMAL.replace("capacity: 3}}", "capacity: [3}}"), pets_video)
     [only] = problems(path)
-    assert only.startswith("line 9 (top level): not valid YAML")
+    assert only.startswith("line 11 (top level): not valid YAML")
 
 
 def test_missing_file_and_non_mapping(tmp_path):
@@ -175,7 +177,7 @@ def test_config_error_message_lists_all_problems(tmp_path, pets_video):
         load_store_config(path)
     text = str(info.value)
     assert text.splitlines()[0] == f"{path}: 2 problems"
-    assert "line 1 store_id" in text and "line 8 cameras.door.zones.queue.capacity" in text
+    assert "line 1 store_id" in text and "line 11 cameras.door.analyzers[0].zones.queue.capacity" in text
 
 
 def test_api_key_comes_from_the_named_environment_variable(monkeypatch):
@@ -200,5 +202,5 @@ def test_cli_config_check(tmp_path, pets_video):
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines[0].startswith(f"{bad}: line 1 store_id:")
-    assert lines[1].startswith(f"{bad}: line 8 cameras.door.zones.queue.capacity:")
+    assert lines[1].startswith(f"{bad}: line 11 cameras.door.analyzers[0].zones.queue.capacity:")
     assert lines[-1] == f"{bad}: 2 problems"

@@ -21,7 +21,8 @@ import pytest
 from edge_builders import T0, CentralServer, free_port, make_events
 
 from edge.config import OutboxConfig, load_store_config
-from edge.evidence import FaceFinder, evidence_jpeg
+from edge.evidence import evidence_jpeg
+from edge.faces import FaceFinder
 from edge.outbox import Outbox
 from edge.paths import PROJECT_ROOT, media_dir
 from edge.publish import HttpPublisher
@@ -87,7 +88,7 @@ def test_minimal_makes_no_picture_standard_blurs_heads_identified_keeps_them() -
 
 def test_faces_found_by_yunet_are_blurred_too() -> None:
     scene = cv2.imread(str(media_dir() / "facemask" / "scenes" / "chandrikadeb7_pic2.jpg"))
-    faces = FaceFinder().find(scene)
+    faces = FaceFinder()(scene).xyxy
     assert len(faces) >= 2, "YuNet should find the visitors' faces in the entrance scene"
     picture = decoded(evidence_jpeg(scene, "standard", np.zeros((0, 4)), faces).jpeg)
     for box in faces:
@@ -189,9 +190,9 @@ def test_while_central_is_away_the_picture_waits_with_its_alert(central, tmp_pat
 def test_the_worker_queues_a_blurred_frame_with_each_alert_and_sends_live_pictures(central, tmp_path, monkeypatch) -> None:
     store = load_store_config(PROJECT_ROOT / "config" / "demo-store.yaml")
     camera = store.cameras["pets-aisle"]
-    tight = {name: zone.model_copy(update={"capacity": 1}) for name, zone in camera.zones.items()}
-    analyzers = [a.model_copy(update={"min_frames": 1}) for a in camera.analyzers]
-    camera = camera.model_copy(update={"zones": tight, "analyzers": analyzers, "live_snapshot_s": 0.01, "loop": False})
+    analyzers = [a.model_copy(update={"min_frames": 1, "zones": {n: z.model_copy(update={"capacity": 1}) for n, z in a.zones.items()}})
+                 for a in camera.analyzers]
+    camera = camera.model_copy(update={"analyzers": analyzers, "live_snapshot_s": 0.01, "loop": False})
     store = store.model_copy(update={
         "store_id": STORE, "cameras": {"pets-aisle": camera}, "outbox": OutboxConfig(path=tmp_path / "outbox.sqlite"),
         "central": store.central.model_copy(update={"url": central.url, "api_key_env": "TEST_EVIDENCE_KEY"}),

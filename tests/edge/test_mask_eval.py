@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from edge.masks.logistic_head import fit_head
-from edge.masks.metrics import binary_figures, light_bucket, size_bucket, slice_recalls
-from edge.masks.training.dataset import duplicate_groups, list_items, read_image
-from edge.masks.training.train import group_folds
 from edge.paths import media_dir
+from edge.usecases.entrance.masks.logistic_head import fit_head
+from edge.usecases.entrance.masks.metrics import binary_figures, light_bucket, size_bucket, slice_recalls
+from edge.usecases.entrance.masks.training.dataset import duplicate_groups, list_items, read_image
+from edge.usecases.entrance.masks.training.train import group_folds
 
 DEV = media_dir() / "facemask_dev"
 # A real masked face that YuNet cannot find (46x63 px): the whole image must be classified instead.
@@ -81,7 +81,7 @@ def test_slices_show_a_weak_bucket():
 
 def test_byte_identical_copies_share_a_group_and_a_fold(tmp_path):
     items = list_items(DEV)[:40]
-    from edge.masks.training.dataset import dhash64, sha256_file
+    from edge.usecases.entrance.masks.training.dataset import dhash64, sha256_file
 
     hashes = [dhash64(read_image(i.path)) for i in items]
     digests = [sha256_file(i.path) for i in items]

@@ -123,8 +123,9 @@ def test_snapshot_has_the_last_frame_and_zone_counts(pipeline):
     assert snap.frame_index == FRAMES - 1 and snap.captured_at == T0 + timedelta(seconds=(FRAMES - 1) / 10)
     image = cv2.imdecode(np.frombuffer(snap.jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert image.shape == (360, 480, 3)
-    assert set(snap.zone_counts) == {"plaza", "crossing", "west-path"}
-    assert sum(snap.zone_counts.values()) <= snap.people <= 12
+    counts = snap.live["occupancy"]["zone_counts"]  # use case F's live state, offered through its hook
+    assert set(counts) == {"plaza", "crossing", "west-path"}
+    assert sum(counts.values()) <= snap.tracks <= 12
 
 
 def test_minimal_privacy_profile_keeps_images_in_the_worker(pipeline):
@@ -135,7 +136,7 @@ def test_minimal_privacy_profile_keeps_images_in_the_worker(pipeline):
         snap = worker.snapshot()
     finally:
         worker.store = original
-    assert snap.jpeg is None and set(snap.zone_counts) == {"plaza", "crossing", "west-path"}
+    assert snap.jpeg is None and set(snap.live["occupancy"]["zone_counts"]) == {"plaza", "crossing", "west-path"}
 
 
 def test_a_missing_video_is_named_before_any_model_loads(tmp_path):
@@ -165,10 +166,11 @@ cameras:
     source: {video}
     tracker: {{frame_rate: 10}}
     zones:
-      left: {{polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]], capacity: 2}}
-      right: {{polygon: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]], capacity: 2}}
+      left: {{polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]]}}
+      right: {{polygon: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]]}}
     analyzers:
       - type: occupancy
+        zones: {{left: {{capacity: 2}}, right: {{capacity: 2}}}}
 """
 
 

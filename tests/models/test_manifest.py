@@ -48,7 +48,7 @@ def test_committed_weights_are_listed_and_checked_in_the_repository(manifest):
     assert set(entries) == committed  # every committed weight file is in the manifest, and only those
     head = entries["weights/anshin_mask_head_v1.npz"]
     assert head.name == "anshin_mask_head" and head.card == "cards/anshin_mask_head.md"
-    assert "edge/masks/training" in head.source
+    assert "edge/usecases/entrance/masks/training" in head.source
     [check] = verify(manifest, models_dir(), ["anshin_mask_head"])
     assert check.ok and check.path == MANIFEST_PATH.parent / head.file
     assert check.actual_sha256 == sha256_file(MANIFEST_PATH.parent / head.file)
@@ -59,9 +59,9 @@ CARDS = {
     "yolov8n_int8": ["anshin eval count", "anshin eval detect"],
     "yolo11n_int8": ["anshin eval count", "anshin eval detect"],
     "face_detection_yunet_2026may": ["anshin eval faces"],
-    "aizoo_face_mask_detection": ["anshin eval mask", "edge.masks.training.scenes"],
+    "aizoo_face_mask_detection": ["anshin eval mask", "edge.usecases.entrance.masks.training.scenes"],
     "aizoo_face_mask_detection_tflite": ["anshin eval mask"],
-    "face_mask_detector_mobilenetv2": ["anshin eval mask", "edge.masks.training.scenes"],
+    "face_mask_detector_mobilenetv2": ["anshin eval mask", "edge.usecases.entrance.masks.training.scenes"],
     "derived_face_mask_mobilenetv2_dynint8": ["anshin eval mask"],
 }
 
@@ -151,7 +151,7 @@ def test_missing_committed_weights_name_the_training_code(copied_repo, copied_mo
     manifest = load_manifest(copied_repo / MANIFEST_PATH.name)
     [check] = [c for c in verify(manifest, copied_models) if not c.ok]
     assert check.status is Status.MISSING
-    assert "committed to this repository" in check.describe() and "edge/masks/training" in check.describe()
+    assert "committed to this repository" in check.describe() and "edge/usecases/entrance/masks/training" in check.describe()
     result = runner.invoke(app, ["models", "verify", "--models-dir", str(copied_models), "--manifest", str(copied_repo / MANIFEST_PATH.name)])
     assert result.exit_code == 1 and "1 problem(s)" in result.stdout
 

@@ -78,7 +78,7 @@ def test_config_check_prints_every_problem_with_path_and_line(tmp_path: Path) ->
     assert r.returncode == 1
     lines = [ln for ln in r.stderr.splitlines() if ": line " in ln]
     paths = {re.search(r"line \d+ (\S+):", ln).group(1) for ln in lines}  # type: ignore[union-attr]
-    assert {"publisher", "mqtt.url", "cameras.entrance.zones.door.capacity"} <= paths, r.stderr
+    assert {"publisher", "mqtt.url", "cameras.entrance.analyzers[0].zones.door.capacity"} <= paths, r.stderr
     ok = subprocess.run([sys.executable, "-m", "edge", "config", "check", str(STORE)], capture_output=True, text=True,
                         timeout=60, cwd=ROOT)
     assert ok.returncode == 0, ok.stderr

@@ -1,0 +1,12 @@
+"""Use case F: people per zone against its capacity (``zone.occupancy``, ``zone.overcrowded``, ``zone.cleared``)."""
+
+from edge.usecases.base import AnalyzerSpec, UseCasePlugin
+from edge.usecases.occupancy.config import OccupancyAnalyzerConfig, OccupancyZone, check_hysteresis_fits_capacity
+
+PLUGIN = UseCasePlugin(
+    name="occupancy",
+    analyzers=(AnalyzerSpec(OccupancyAnalyzerConfig, "edge.usecases.occupancy.analyzer:OccupancyAnalyzer"),),
+    checks=(check_hysteresis_fits_capacity,),
+)
+
+__all__ = ["PLUGIN", "OccupancyAnalyzerConfig", "OccupancyZone"]
