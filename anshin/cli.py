@@ -14,6 +14,7 @@ from edge.cli import config_app, edge_app
 from edge.eval.cli import eval_app
 from edge.models_cli import models_app
 from services.central.cli import central_app
+from services.central.commands.cli import commands_app
 from services.central.mqtt.cli import ingest_app
 from services.central.stores.cli import stores_app
 from services.central.users.cli import users_app
@@ -41,3 +42,4 @@ app.add_typer(users_app, name="users")
 app.add_typer(stores_app, name="stores")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(commands_app, name="commands")

@@ -52,7 +52,7 @@ class CommandSettings(BaseSettings):
     @field_validator("mqtt_url")
     @classmethod
     def _mqtt_url(cls, value: str | None) -> str | None:
-        if value is None:
+        if not value:  # unset or empty: no broker
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
