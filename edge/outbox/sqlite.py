@@ -1,7 +1,12 @@
 """Durable outbox: every event is written here before anything tries to publish it.
 
 One SQLite file on the edge box. The worker thread appends; the publisher thread peeks the oldest
-events, sends them, and acks (deletes) exactly the ids central acknowledged. An event central
+events, sends them, and acks (deletes) exactly the ids central acknowledged. A transport whose
+acknowledgement comes later and separately (MQTT: central's ``_ack`` message after its database
+commit, see ``services/contract/acks.py``) marks sent events *in flight*
+(:meth:`Outbox.mark_in_flight`): they stay queued, :meth:`Outbox.peek` skips them until their
+deadline passes or the publisher releases them (:meth:`Outbox.release_in_flight`, on reconnect),
+and then they are sent again; central deduplicates by event id. An event central
 rejects as invalid moves to the ``dead_letters`` table with the reason: kept for an operator,
 out of the way of the events behind it. An alert's evidence picture waits in ``blobs`` next to
 its event (written in the same transaction); the publisher uploads it, puts the returned reference
@@ -24,6 +29,11 @@ Durability choices:
 (1, 0, 1)
 >>> [item.event_id == str(e.event_id) for item in box.peek(10)]
 [True]
+>>> box.mark_in_flight([str(e.event_id)], timeout_s=60)
+>>> box.peek(10), box.depth(), box.in_flight()
+([], 1, 1)
+>>> box.release_in_flight(), len(box.peek(10))
+(1, 1)
 >>> box.ack([str(e.event_id)]), box.depth()
 (1, 0)
 """
@@ -48,7 +58,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at      REAL NOT NULL,                      -- unix seconds
     attempts        INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT,
-    last_attempt_at REAL
+    last_attempt_at REAL,
+    in_flight_until REAL                                -- unix seconds; set: sent, awaiting central's ack
 );
 CREATE TABLE IF NOT EXISTS dead_letters (
     event_id    TEXT PRIMARY KEY,
@@ -97,6 +108,9 @@ def _setup(db: sqlite3.Connection, attempts: int = 50, wait_s: float = 0.1) -> N
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+            if "in_flight_until" not in columns:  # an outbox written by an older edge build
+                db.execute("ALTER TABLE outbox ADD COLUMN in_flight_until REAL")
             return
         except sqlite3.OperationalError as e:
             if "locked" not in str(e) or attempt == attempts - 1:
@@ -185,6 +199,23 @@ class Outbox:
                 self._db.execute("UPDATE outbox SET body = ? WHERE event_id = ?", (body, str(event_id)))
             self._db.execute("DELETE FROM blobs WHERE event_id = ?", (str(event_id),))
 
+    def mark_in_flight(self, event_ids: Iterable[str], timeout_s: float) -> None:
+        """These ids were sent and accepted by the transport (e.g. a broker's PUBACK), not yet
+        stored by central: skip them in :meth:`peek` for ``timeout_s`` seconds, then send again."""
+        until = time.time() + timeout_s
+        rows = [(until, str(i)) for i in event_ids]
+        if not rows:
+            return
+        with self._lock, _transaction(self._db):
+            self._db.executemany("UPDATE outbox SET in_flight_until = ? WHERE event_id = ?", rows)
+
+    def release_in_flight(self) -> int:
+        """Make every in-flight event ready to send again (a reconnect: the broker may have lost them)."""
+        with self._lock, _transaction(self._db):
+            before = self._db.total_changes
+            self._db.execute("UPDATE outbox SET in_flight_until = NULL WHERE in_flight_until IS NOT NULL")
+            return self._db.total_changes - before
+
     def record_failure(self, event_ids: Iterable[str], error: str) -> None:
         """Count a failed delivery attempt for these ids and remember why."""
         now = time.time()
@@ -224,12 +255,22 @@ class Outbox:
     # ------------------------------------------------------------------ reading
 
     def peek(self, limit: int) -> list[OutboxItem]:
-        """Up to ``limit`` queued events, oldest first (they stay queued until acked)."""
+        """Up to ``limit`` queued events ready to send, oldest first (they stay queued until acked).
+
+        Events in flight (sent, awaiting central's acknowledgement) are skipped until their deadline.
+        """
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, event_id, body, attempts, last_error FROM outbox ORDER BY seq LIMIT ?", (int(limit),)
+                "SELECT seq, event_id, body, attempts, last_error FROM outbox "
+                "WHERE in_flight_until IS NULL OR in_flight_until <= ? ORDER BY seq LIMIT ?", (time.time(), int(limit)),
             ).fetchall()
         return [OutboxItem(*row) for row in rows]
+
+    def in_flight(self) -> int:
+        """Events sent and not yet acknowledged by central whose re-send deadline has not passed."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE in_flight_until > ?",
+                                        (time.time(),)).fetchone()[0])
 
     def depth(self) -> int:
         """Events waiting to be published."""
