@@ -77,6 +77,10 @@ class OutboxPublisher:
         self._rng = rng or random.Random()
         self._send_lock = threading.Lock()  # run() and flush() never send the same batch twice at once
         self._wake = threading.Event()
+        # Set by a transport when its connection is (re)established: ends a backoff wait at once, so
+        # a publisher does not sit out the rest of a long backoff while the peer is already back.
+        # Separate from _wake, which every append sets and which must not cut a backoff short.
+        self._reconnected = threading.Event()
         self._down_since: float | None = None  # monotonic seconds when the current outage began
 
     def publish_once(self) -> int:
@@ -87,17 +91,34 @@ class OutboxPublisher:
         """Wake an idle :meth:`run` loop (the worker calls this after appending)."""
         self._wake.set()
 
+    def _signal_reconnected(self) -> None:
+        """The peer is reachable again: end any backoff wait now and look at the outbox."""
+        self._reconnected.set()
+        self._wake.set()
+
+    def _backoff(self, delay_s: float, stop: threading.Event | None) -> None:
+        """Wait ``delay_s`` seconds, or less: until ``stop`` is set or the transport reconnects.
+
+        Waits in slices on the reconnect event, as one wait cannot watch two events.
+        """
+        deadline = time.monotonic() + delay_s
+        while not (stop is not None and stop.is_set()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._reconnected.wait(min(remaining, 0.05)):
+                return
+
     # ------------------------------------------------------------------ loops
 
     def run(self, stop: threading.Event) -> None:
         """Publish until ``stop`` is set: drain, wait for new events, back off while the peer is away."""
         failures = 0
         while not stop.is_set():
+            self._reconnected.clear()  # a reconnect from now on ends the backoff below
             try:
                 sent = self.publish_once()
             except TransientError as exc:
                 failures += 1
-                stop.wait(self._delay(failures, exc.retry_after_s))
+                self._backoff(self._delay(failures, exc.retry_after_s), stop)
                 continue
             failures = 0
             if sent == 0:
@@ -115,12 +136,17 @@ class OutboxPublisher:
         while self.outbox.depth() > 0:
             if time.monotonic() >= deadline:
                 return False
+            self._reconnected.clear()
             try:
-                self.publish_once()
+                sent = self.publish_once()
                 failures = 0
             except TransientError as exc:
                 failures += 1
-                time.sleep(max(0.0, min(self._delay(failures, exc.retry_after_s), deadline - time.monotonic())))
+                self._backoff(max(0.0, min(self._delay(failures, exc.retry_after_s), deadline - time.monotonic())), None)
+                continue
+            if sent == 0:  # everything left is in flight: wait for central's acknowledgements
+                self._wake.wait(max(0.0, min(self.idle_poll_s, deadline - time.monotonic())))
+                self._wake.clear()
         return True
 
     def _delay(self, failures: int, retry_after_s: float | None = None) -> float:

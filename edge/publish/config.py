@@ -35,6 +35,9 @@ class MqttConfig(Strict):
     session_expiry_s: int = Field(default=86_400, ge=0, le=2**32 - 1, description="broker keeps the session this long offline, seconds")
     batch_size: int = Field(default=500, ge=1, le=10_000, description="events published before waiting for their PUBACKs")
     ack_timeout_s: float = Field(default=10.0, gt=0, le=600, description="wait this long for PUBACKs, seconds")
+    delivery_timeout_s: float = Field(
+        default=60.0, gt=0, le=86_400,
+        description="send an event again when central has not acknowledged storing it this long after its PUBACK, seconds")
     retry_initial_s: float = Field(default=0.5, gt=0, le=60, description="first retry delay, seconds")
     retry_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest retry delay, seconds")
 

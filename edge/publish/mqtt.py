@@ -1,15 +1,25 @@
 """MQTT publisher: outbox → broker, QoS 1, persistent session, one topic per event.
 
 Topic: ``anshin/v1/{store_id}/{camera_id}/{event_type}`` (``services.contract.mqtt_topic``);
-payload: the event's contract JSON exactly as queued. An event leaves the outbox only when the
-broker acknowledged it (PUBACK, reason code below 0x80); the broker then holds it in the
-persistent sessions of central's ingest workers until one of them has stored it.
+payload: the event's contract JSON exactly as queued.
 
-Rules it keeps, as the HTTP publisher does:
+Delivery is end to end: **an event leaves the outbox only when central says it is stored.** A
+broker's PUBACK is not a safe store (Mosquitto keeps messages in memory and saves them every
+``autosave_interval``; a broker crash in between loses them), and a PUBACK with reason code 0x10
+("no matching subscribers": no ingest worker has subscribed yet) means the broker dropped it.
 
+* A PUBACK (reason code 0x00) marks the event *in flight*: it stays in the outbox, is not sent
+  again for ``delivery_timeout_s``, and is deleted when central's acknowledgement arrives on
+  ``anshin/v1/{store}/{camera}/_ack`` (``services.contract.acks``: sent by central's ingest
+  worker after its database commit, naming ids stored now, stored before, or dead-lettered).
+* In-flight events are sent again when that timeout passes and whenever the connection to the
+  broker is established again (the broker may have lost them). Central deduplicates by event
+  id, so a re-sent event is stored once.
+* PUBACK 0x10 (no subscribers): the events stay queued (not in flight) and are retried with
+  backoff; logged as an error once per outage, not per message.
 * Broker unreachable, connection lost mid-batch, or PUBACKs not back within ``ack_timeout_s``:
-  the events stay queued and the batch is sent again after a backoff with jitter. Central
-  deduplicates by event id, so a re-sent event is stored once.
+  the events stay queued and the batch is sent again after a backoff with jitter; a reconnect
+  ends the backoff at once.
 * A PUBACK with a failure reason (e.g. 0x87 not authorised: the store's broker user may not
   write that topic) is a configuration problem: the events stay queued, logged as an error.
 * One log line when the broker goes away and one when it is back.
@@ -34,8 +44,12 @@ from paho.mqtt.properties import Properties
 from edge.outbox import Outbox, OutboxItem
 from edge.publish.base import OutboxPublisher, TransientError
 from services.contract import EdgeStatus, status_topic
+from services.contract.acks import ACK_TOPIC_LEVEL, DeliveryAck, ack_topic
 
 log = logging.getLogger(__name__)
+
+#: PUBACK reason code 0x10: the broker accepted the message but no subscriber matched, so it is gone.
+NO_MATCHING_SUBSCRIBERS = 16
 
 
 def topic_for(body: str) -> str:
@@ -59,6 +73,8 @@ class MqttPublisher(OutboxPublisher):
             store's topics).
         batch_size: events published before waiting for their PUBACKs.
         ack_timeout_s: how long to wait for those PUBACKs, seconds.
+        delivery_timeout_s: send an event again when central has not acknowledged storing it
+            this long after its PUBACK, seconds.
         session_expiry_s: how long the broker keeps this session while disconnected, seconds.
         retry_initial_s, retry_max_s: backoff bounds, seconds (doubling, 50-100 % jitter).
         idle_poll_s: how often an idle publisher looks at the outbox without being notified.
@@ -80,6 +96,7 @@ class MqttPublisher(OutboxPublisher):
         session_expiry_s: int = 86_400,
         batch_size: int = 500,
         ack_timeout_s: float = 10.0,
+        delivery_timeout_s: float = 60.0,
         retry_initial_s: float = 0.5,
         retry_max_s: float = 30.0,
         idle_poll_s: float = 0.5,
@@ -90,6 +107,7 @@ class MqttPublisher(OutboxPublisher):
         self.url = f"{'mqtts' if tls else 'mqtt'}://{host}:{port}"
         self.client_id = client_id
         self.ack_timeout_s = ack_timeout_s
+        self.delivery_timeout_s = delivery_timeout_s
         #: Called with the event ids of each batch just before it is published (benchmarks time it).
         self.on_send: Callable[[list[str]], None] | None = None
         #: An HttpPublisher that uploads evidence pictures queued with alerts (see publish/factory.py).
@@ -97,6 +115,12 @@ class MqttPublisher(OutboxPublisher):
         self._connected = threading.Event()
         self._refused: dict[int, str] = {}  # mid → PUBACK failure reason
         self._connect_error: str | None = None
+        self._unrouted: set[int] = set()  # mids the broker answered with 0x10 (no subscribers)
+        self._unrouted_since: float | None = None  # monotonic start of a no-subscriber outage
+        self._ack_topics: set[str] = set()  # central's acknowledgement topics this edge listens on
+        self._ack_lock = threading.Lock()
+        self._awaiting: set[str] = set()  # ids marked in flight by this process, until acknowledged
+        self._resend_logged = False
 
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if username:
@@ -105,10 +129,14 @@ class MqttPublisher(OutboxPublisher):
             client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         client.max_inflight_messages_set(max(20, batch_size))
         client.max_queued_messages_set(0)
-        client.reconnect_delay_set(min_delay=1, max_delay=int(max(1, retry_max_s)))
+        # Reconnect attempts back off too, but never beyond 5 s: a broker that is back should not
+        # wait long for an edge (each reconnect then ends the publisher's own backoff at once).
+        client.reconnect_delay_set(min_delay=1, max_delay=int(max(1, min(retry_max_s, 5))))
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = session_expiry_s
         client.connect_async(host, port, keepalive=keepalive_s, clean_start=False, properties=props)
@@ -123,20 +151,34 @@ class MqttPublisher(OutboxPublisher):
             outbox, cfg.host, cfg.port, cfg.client_id_for(store.store_id, camera_id),
             username=cfg.username_for(store.store_id), password=cfg.password(), tls=cfg.tls,
             keepalive_s=cfg.keepalive_s, session_expiry_s=cfg.session_expiry_s, batch_size=cfg.batch_size,
-            ack_timeout_s=cfg.ack_timeout_s, retry_initial_s=cfg.retry_initial_s, retry_max_s=cfg.retry_max_s,
+            ack_timeout_s=cfg.ack_timeout_s, delivery_timeout_s=cfg.delivery_timeout_s, retry_initial_s=cfg.retry_initial_s, retry_max_s=cfg.retry_max_s,
             **kwargs,
         )
 
     # ------------------------------------------------------------------ broker callbacks
 
-    def _on_connect(self, _c: object, _u: object, flags: mqtt.ConnectFlags, reason: Any, _p: object) -> None:
+    def _on_connect(self, client: mqtt.Client, _u: object, flags: mqtt.ConnectFlags, reason: Any, _p: object) -> None:
         if getattr(reason, "is_failure", False):
             self._connect_error = f"broker refused the connection: {reason} (check the store's broker user and password)"
             log.error("MQTT %s: %s", self.url, self._connect_error)
             return
         self._connect_error = None
+        # The broker may have lost what it PUBACKed (a crash before its next save): everything
+        # central has not acknowledged goes again. Subscriptions may be lost with it: renew them.
+        with self._ack_lock:
+            topics = sorted(self._ack_topics)
+        for topic in topics:
+            client.subscribe(topic, qos=1)
+        try:
+            released = self.outbox.release_in_flight()
+        except Exception:  # noqa: BLE001 - a paho callback must not die; the timeout re-sends them anyway
+            log.exception("could not release in-flight events after connecting to %s", self.url)
+            released = 0
+        if released:
+            log.info("connected to MQTT broker %s: sending %d events again that central has not acknowledged yet",
+                     self.url, released)
         self._connected.set()
-        self._wake.set()
+        self._signal_reconnected()
 
     def _on_disconnect(self, _c: object, _u: object, _f: object, reason: Any, _p: object) -> None:
         self._connected.clear()
@@ -145,6 +187,52 @@ class MqttPublisher(OutboxPublisher):
     def _on_publish(self, _c: object, _u: object, mid: int, reason: Any, _p: object) -> None:
         if getattr(reason, "is_failure", False):
             self._refused[mid] = str(reason)
+        elif getattr(reason, "value", None) == NO_MATCHING_SUBSCRIBERS:
+            self._unrouted.add(mid)  # "success" to paho, but the broker dropped the message
+
+    def _on_subscribe(self, _c: object, _u: object, _mid: int, reasons: list[Any], _p: object) -> None:
+        failed = [str(r) for r in reasons if getattr(r, "is_failure", False)]
+        if failed:
+            log.error("MQTT broker %s refused the subscription to central's acknowledgements: %s (the store's "
+                      "user must be allowed to read anshin/v1/<store>/+/%s); events will be re-sent until then",
+                      self.url, failed, ACK_TOPIC_LEVEL)
+
+    def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
+        """Central's acknowledgement: delete what it settled (stored, already stored, dead-lettered)."""
+        if not message.topic.endswith("/" + ACK_TOPIC_LEVEL):
+            return
+        try:
+            ack = DeliveryAck.model_validate_json(message.payload)
+        except ValueError as exc:
+            log.warning("ignoring a malformed acknowledgement on %s: %s", message.topic, str(exc)[:300])
+            return
+        try:
+            self._settle(ack)
+        except Exception:  # noqa: BLE001 - a paho callback must not die; unsettled events are simply re-sent
+            log.exception("could not apply central's acknowledgement of %d events", len(ack.settled()))
+        self._wake.set()
+
+    def _settle(self, ack: DeliveryAck) -> None:
+        self.stats.delivered += self.outbox.ack(str(i) for i in ack.stored)
+        self.stats.duplicates += self.outbox.ack(str(i) for i in ack.duplicates)
+        for r in ack.rejected:
+            if self.outbox.dead_letter(str(r.event_id), f"central set it aside as a dead letter: {r.reason}", None):
+                self.stats.dead_lettered += 1
+        with self._ack_lock:
+            self._awaiting.difference_update(str(i) for i in ack.settled())
+            self._resend_logged = False
+
+    def _listen_for_acks(self, store_id: str, camera_id: str) -> None:
+        """Subscribe to central's acknowledgements for this camera (once; renewed on each connect).
+
+        Subscribed before the first publish on the same connection, so the broker has the
+        subscription before central can answer."""
+        topic = ack_topic(store_id, camera_id)
+        with self._ack_lock:
+            if topic in self._ack_topics:
+                return
+            self._ack_topics.add(topic)
+        self._client.subscribe(topic, qos=1)
 
     def wait_connected(self, timeout_s: float) -> bool:
         return self._connected.wait(timeout_s)
@@ -158,10 +246,12 @@ class MqttPublisher(OutboxPublisher):
     # ------------------------------------------------------------------ one batch
 
     def publish_once(self) -> int:
-        """Publish the oldest batch and wait for its PUBACKs; returns how many left the queue.
+        """Publish the oldest ready batch and wait for its PUBACKs; returns how many the broker took
+        (now in flight until central acknowledges them) plus how many were dead-lettered here.
 
         Raises:
-            TransientError: broker unreachable, or some PUBACKs missing or refused (those stay queued).
+            TransientError: broker unreachable, or some PUBACKs missing, refused or answered "no
+                matching subscribers" (those stay queued, ready to send).
         """
         with self._send_lock:
             items = self.outbox.peek(self.batch_size)
@@ -171,6 +261,11 @@ class MqttPublisher(OutboxPublisher):
                 self._fail(items, self._connect_error or f"MQTT broker {self.url} not connected")
             if self.snapshots is not None:
                 items = self.snapshots._with_snapshots(items)  # pictures first, their refs into the events
+            self._note_resends(items)
+            # PUBACK verdicts of earlier messages (status reports) must not leak onto this batch's
+            # mids: forget them before anything of this batch is published.
+            self._refused.clear()
+            self._unrouted.clear()
             started = time.perf_counter()
             self.stats.requests += 1
             sent: list[tuple[OutboxItem, mqtt.MQTTMessageInfo]] = []
@@ -185,26 +280,63 @@ class MqttPublisher(OutboxPublisher):
                         self.stats.dead_lettered += 1
                         dead += 1
                     continue
+                self._listen_for_acks(*topic.split("/")[2:4])
                 info = self._client.publish(topic, item.body, qos=1)
                 sent.append((item, info))
-            acked, missing, refused = self._await_acks(sent)
+            acked, missing, refused, unrouted = self._await_acks(sent)
             self.stats.post_seconds += time.perf_counter() - started
-            done = self.outbox.ack([i.event_id for i in acked]) + dead
-            self.stats.delivered += len(acked)
+            # Taken by the broker, not yet stored by central: wait for central's acknowledgement.
+            self.outbox.mark_in_flight([i.event_id for i in acked], self.delivery_timeout_s)
+            with self._ack_lock:
+                self._awaiting.update(i.event_id for i in acked)
             if missing or refused:
                 reason = (f"broker refused {len(refused)} event(s): {refused[0][1]} (check the store's ACL)"
                           if refused else f"{len(missing)} PUBACK(s) missing after {self.ack_timeout_s:.0f} s")
                 self._fail([i for i, _ in refused] + missing, reason, error=bool(refused))
+            if unrouted:
+                self._no_subscribers(unrouted)
             self._came_up()
-            return done
+            self._routed_again()
+            return len(acked) + dead
+
+    def _note_resends(self, items: list[OutboxItem]) -> None:
+        """Warn (once until the next acknowledgement) when events go again because central did not
+        acknowledge them in time: central's ingest is down or behind, or the ack topic unreadable."""
+        with self._ack_lock:
+            resent = sum(1 for i in items if i.event_id in self._awaiting)
+            if not resent or self._resend_logged:
+                return
+            self._resend_logged = True
+        log.warning("central has not acknowledged %d event(s) within %.0f s of their PUBACK; sending them again "
+                    "(is central's MQTT ingest running, and may this store's user read anshin/v1/<store>/+/%s?)",
+                    resent, self.delivery_timeout_s, ACK_TOPIC_LEVEL)
+
+    def _no_subscribers(self, items: list[OutboxItem]) -> None:
+        """PUBACK 0x10: nobody subscribed, the broker dropped them; keep them queued, say so once."""
+        reason = (f"broker {self.url} has no subscriber for {len(items)} event(s) (PUBACK reason code 0x10 "
+                  f"'No matching subscribers': no central ingest worker has subscribed yet)")
+        self._count_failure(items, reason)
+        if self._unrouted_since is None:
+            self._unrouted_since = time.monotonic()
+            log.error("%s; %d events stay queued in the outbox, retrying with backoff (up to %.0f s)",
+                      reason, self.outbox.depth(), self.retry_max_s)
+        raise TransientError(reason, category="mqtt-no-subscribers")
+
+    def _routed_again(self) -> None:
+        if self._unrouted_since is not None:
+            log.warning("MQTT broker %s routes events to central's ingest again after %.1f s; %d events still queued",
+                        self.url, time.monotonic() - self._unrouted_since, self.outbox.depth())
+            self._unrouted_since = None
 
     def _await_acks(
         self, sent: list[tuple[OutboxItem, mqtt.MQTTMessageInfo]]
-    ) -> tuple[list[OutboxItem], list[OutboxItem], list[tuple[OutboxItem, str]]]:
+    ) -> tuple[list[OutboxItem], list[OutboxItem], list[tuple[OutboxItem, str]], list[OutboxItem]]:
+        """Sort a batch by its PUBACKs: (taken, missing, refused with the reason, dropped for lack of subscribers)."""
         deadline = time.monotonic() + self.ack_timeout_s
         acked: list[OutboxItem] = []
         missing: list[OutboxItem] = []
         refused: list[tuple[OutboxItem, str]] = []
+        unrouted: list[OutboxItem] = []
         for item, info in sent:
             try:
                 info.wait_for_publish(max(0.0, deadline - time.monotonic()))
@@ -215,9 +347,12 @@ class MqttPublisher(OutboxPublisher):
                 missing.append(item)
             elif info.mid in self._refused:
                 refused.append((item, self._refused.pop(info.mid)))
+            elif info.mid in self._unrouted:
+                self._unrouted.discard(info.mid)
+                unrouted.append(item)
             else:
                 acked.append(item)
-        return acked, missing, refused
+        return acked, missing, refused, unrouted
 
     def _fail(self, items: list[OutboxItem], reason: str, error: bool = False) -> None:
         self._count_failure(items, reason)

@@ -11,22 +11,32 @@ own ``anshin/v1/{store}/``, so this check is what keeps one store from writing a
 >>> classify("anshin/v1/s1", b"{}", 1024).reason
 'bad_topic'
 >>> body = json.dumps({"type": "zone.occupancy", "use_case": "F", "store_id": "s2", "camera_id": "c1",
-...                    "occurred_at": "2026-01-01T00:00:00Z"}).encode()
+...                    "occurred_at": "2026-01-01T00:00:00Z", "payload": {"zone": "a", "count": 1, "capacity": 5}}).encode()
 >>> r = classify("anshin/v1/s1/c1/zone.occupancy", body, 1024); r.reason, r.detail
 ('topic_mismatch', "topic store 's1' but event store_id 's2'")
 >>> type(classify("anshin/v1/s2/c1/zone.occupancy", body, 1024)).__name__
 'Event'
+>>> is_ack_topic("anshin/v1/s2/c1/_ack"), is_ack_topic("anshin/v1/s2/c1/zone.occupancy")
+(True, False)
+>>> sender_of(Rejected("mqtt", "anshin/v1/s1/c1/zone.occupancy", "invalid_event", "",
+...                    b'{"event_id": "00000000-0000-4000-8000-000000000001"}'))
+('s1', 'c1', UUID('00000000-0000-4000-8000-000000000001'))
+>>> sender_of(Rejected("mqtt", "anshin/v1/s1/c1/zone.occupancy", "not_json", "", b"{oops")) is None
+True
 """
 
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 from pydantic import ValidationError
 
 from services.central.ingest.dead_letters import Rejected
 from services.central.ingest.parse import BodyNotJson, decode_json, validate_event
 from services.contract import EdgeStatus, Event
+from services.contract.acks import ACK_TOPIC_LEVEL
+from services.contract.registry import validate_event_payload
 from services.contract.status import STATUS_TOPIC_LEVEL
 
 TRANSPORT = "mqtt"
@@ -43,8 +53,30 @@ def _fast_event(payload: bytes) -> Event | None:
     if b"\\u0000" in payload or b"NaN" in payload or b"Infinity" in payload:
         return None
     try:
-        return Event.model_validate_json(payload)
-    except ValueError:
+        event = Event.model_validate_json(payload)
+        validate_event_payload(event)  # PayloadRejected is a ValueError: the slow path names the field
+    except Exception:  # noqa: BLE001 - anything odd: the slow path names the problem (or rejects it)
+        return None
+    return event
+
+
+def is_ack_topic(topic: str) -> bool:
+    """Central's own acknowledgements to the edges (``anshin/v1/{store}/{camera}/_ack``): they match
+    the ingest subscription ``anshin/v1/#`` but are not for ingest."""
+    parts = topic.split("/")
+    return len(parts) == 5 and parts[:2] == ["anshin", "v1"] and parts[4] == ACK_TOPIC_LEVEL
+
+
+def sender_of(rejected: Rejected) -> tuple[str, str, UUID] | None:
+    """``(store, camera, event_id)`` of a rejected event message when its topic and payload name
+    them, so central can tell that edge to stop re-sending it; None otherwise."""
+    parts = (rejected.topic or "").split("/")
+    if len(parts) != 5 or parts[:2] != ["anshin", "v1"] or parts[4].startswith("_"):
+        return None
+    try:
+        doc = json.loads(rejected.payload)
+        return parts[2], parts[3], UUID(str(doc["event_id"]))
+    except Exception:  # noqa: BLE001 - no readable id: nothing to tell the edge
         return None
 
 

@@ -10,22 +10,34 @@ Delivery guarantee (at least once into the database, exactly once as stored rows
   delivered twice (redelivery, or an edge re-publishing after a lost PUBACK) is stored once.
 * While the database is unreachable the batch is retried with backoff and nothing is acked; the
   broker stops sending after ``receive_maximum`` unacknowledged messages and queues the rest.
-* A malformed message (not JSON, not a valid event, wrong topic for its content) goes to the
-  ``ingest_dead_letters`` table with the reason, counted in ``anshin_ingest_dead_letters_total``,
-  and is acknowledged: it can never block or crash ingest. If storing a whole batch fails for a
-  reason other than the database being away, each event is stored on its own so one bad row
-  only dead-letters itself (reason ``store_failed``).
+* Every message is classified on its own: a malformed one (not JSON, not a valid event, wrong
+  topic for its content), and any message whose parsing or validation raises *anything*, goes
+  to the ``ingest_dead_letters`` table with the reason, counted in
+  ``anshin_ingest_dead_letters_total``, and is acknowledged: one poison message never holds back
+  the others in its batch. If storing a whole batch fails for a reason other than the database
+  being away, each event is stored on its own so one bad row only dead-letters itself (reason
+  ``store_failed``). Should handling a batch still fail, each of its messages is handled on its
+  own: the worker never stalls on a batch.
+* **End-to-end acknowledgement to the edges** (``services.contract.acks``): after the commit, the
+  worker publishes one :class:`~services.contract.acks.DeliveryAck` (QoS 1) per sending camera on
+  ``anshin/v1/{store}/{camera}/_ack``, naming the ids stored now, those already stored, and those
+  dead-lettered. Edges delete an event only then, never on the broker's PUBACK, so a broker that
+  loses messages it had accepted (a crash before its next save) loses nothing: the edge sends
+  them again. These acknowledgements match the ingest subscription too; the worker skips them.
 * Several workers in one share group split the messages; each needs its own stable client id.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from uuid import UUID
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -38,17 +50,25 @@ from services.central.db.session import Database
 from services.central.ingest import dead_letters, ingest
 from services.central.ingest.dead_letters import Rejected
 from services.central.metrics import INGEST_BATCH, observe_ingest
-from services.central.mqtt.messages import TRANSPORT, classify
+from services.central.mqtt.messages import TRANSPORT, classify, is_ack_topic, sender_of
 from services.central.mqtt.settings import MqttSettings
 from services.central.settings import Settings
 from services.contract import EdgeStatus, Event
+from services.contract.acks import DeliveryAck, RejectedId, ack_topic
+
+#: How one message becomes an event, a status report or a dead letter (``messages.classify``).
+Classifier = Callable[[str, bytes, int], "Event | EdgeStatus | Rejected"]
 
 log = logging.getLogger(__name__)
 
 
+class DatabaseAway(Exception):
+    """The database became unreachable part-way through handling a batch (retry it later)."""
+
+
 def is_transient(exc: BaseException) -> bool:
     """Database away or busy (retry later) as opposed to a bad row (set it aside)."""
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+    if isinstance(exc, (DatabaseAway, sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
         return True
     return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
@@ -66,6 +86,8 @@ class IngestStats:
     db_retries: int = 0
     connected: bool = False
     connects: int = 0
+    acks_sent: int = 0  # DeliveryAck messages published to edges
+    isolated_batches: int = 0  # batches that failed as a whole and were handled message by message
     reasons: dict[str, int] = field(default_factory=dict)
 
 
@@ -77,6 +99,9 @@ class MqttIngestWorker:
         settings: central settings (review policy for opened review items).
         mqtt_settings: broker, client id, share group, batch sizes.
         retry_initial_s, retry_max_s: database retry backoff, seconds.
+        classifier: turns one message into an event, a status or a dead letter (default
+            :func:`~services.central.mqtt.messages.classify`); whatever it raises dead-letters
+            only that message.
     """
 
     def __init__(
@@ -87,8 +112,10 @@ class MqttIngestWorker:
         *,
         retry_initial_s: float = 0.5,
         retry_max_s: float = 10.0,
+        classifier: Classifier = classify,
     ) -> None:
         self.db = db
+        self.classifier = classifier
         self.settings = settings
         self.mqtt = mqtt_settings
         self.retry_initial_s = retry_initial_s
@@ -177,10 +204,29 @@ class MqttIngestWorker:
                     continue
                 try:
                     self.process(batch, stop)
-                except Exception:  # noqa: BLE001 - keep ingesting; these stay unacked until a reconnect
-                    log.exception("could not store %d MQTT messages; left unacknowledged", len(batch))
+                except Exception:  # noqa: BLE001 - never stall on a batch: handle its messages one by one
+                    log.exception("handling a batch of %d MQTT messages failed; handling each on its own", len(batch))
+                    self.stats.isolated_batches += 1
+                    for message in batch:
+                        self._process_alone(message, stop)
         finally:
             self.stop()
+
+    def _process_alone(self, message: mqtt.MQTTMessage, stop: threading.Event) -> None:
+        """One message of a failed batch; if even that fails, keep it as a dead letter (or, when the
+        database will not take that either, in the log with its payload) and acknowledge it."""
+        try:
+            self.process([message], stop)
+            return
+        except Exception as exc:  # noqa: BLE001 - the last resort below keeps the message
+            log.exception("handling one MQTT message on %s failed", message.topic)
+            letter = Rejected(TRANSPORT, message.topic, "store_failed", f"{type(exc).__name__}: {exc}"[:4000],
+                              bytes(message.payload))
+        if not self._record_dead_letters([letter], datetime.now(timezone.utc)):
+            return  # the database is away: left unacknowledged, the broker sends it again
+        dead_letters.count([letter])
+        self.stats.dead_letters += 1
+        self._ack_broker([message])
 
     def _next_batch(self, stop: threading.Event) -> list[mqtt.MQTTMessage]:
         try:
@@ -200,12 +246,15 @@ class MqttIngestWorker:
     # ------------------------------------------------------------------ one batch
 
     def process(self, messages: list[mqtt.MQTTMessage], stop: threading.Event | None = None) -> bool:
-        """Classify, store in one transaction, then ack every message. False if stopped before storing."""
+        """Classify each message, store in one transaction, ack every message to the broker, then
+        tell each sending edge what is settled. False if stopped before storing (nothing acked)."""
         events: list[Event] = []
         statuses: list[EdgeStatus] = []
         rejected: list[Rejected] = []
         for m in messages:
-            result = classify(m.topic, m.payload, self.mqtt.max_payload_bytes)
+            if is_ack_topic(m.topic):
+                continue  # central's own acknowledgement to an edge, seen through anshin/v1/#
+            result = self._classify(m.topic, bytes(m.payload))
             if isinstance(result, Event):
                 events.append(result)
             elif isinstance(result, EdgeStatus):
@@ -217,7 +266,7 @@ class MqttIngestWorker:
             started = time.perf_counter()
             now = datetime.now(timezone.utc)
             try:
-                stored, rejected_all = self._store(events, statuses, rejected, now)
+                stored, rejected_all, failed = self._store(events, statuses, rejected, now)
                 break
             except Exception as exc:  # noqa: BLE001 - classify below; ingest must never die
                 if not is_transient(exc):
@@ -234,14 +283,13 @@ class MqttIngestWorker:
         INGEST_BATCH.labels(TRANSPORT).observe(time.perf_counter() - started)
         observe_ingest(TRANSPORT, events, stored, now)
         dead_letters.count(rejected_all)
-        for m in messages:
-            if m.qos > 0:
-                self._client.ack(m.mid, m.qos)
+        self._ack_broker(messages)
+        self._ack_edges(events, stored, failed, rejected_all)
         s = self.stats
         s.messages += len(messages)
         s.batches += 1
         s.stored += len(stored)
-        s.duplicates += len({e.event_id for e in events}) - len(stored)
+        s.duplicates += len({e.event_id for e in events} - stored - failed)
         s.statuses += len(statuses)
         s.dead_letters += len(rejected_all)
         for r in rejected_all:
@@ -249,22 +297,69 @@ class MqttIngestWorker:
             log.warning("MQTT message on %s dead-lettered (%s): %s", r.topic, r.reason, r.detail[:300])
         return True
 
+    def _classify(self, topic: str, payload: bytes) -> Event | EdgeStatus | Rejected:
+        """One message's verdict; ANY exception while parsing or validating it dead-letters only it."""
+        try:
+            return self.classifier(topic, payload, self.mqtt.max_payload_bytes)
+        except Exception as exc:  # noqa: BLE001 - a poison message must not sink its batch
+            log.error("classifying an MQTT message on %s raised %s: %s", topic, type(exc).__name__, str(exc)[:300])
+            return Rejected(TRANSPORT, topic, "invalid_event",
+                            f"validating this message raised {type(exc).__name__}: {exc}"[:4000], payload)
+
+    def _ack_broker(self, messages: list[mqtt.MQTTMessage]) -> None:
+        """PUBACK to the broker: these messages are handled (stored, duplicate or dead-lettered)."""
+        for m in messages:
+            if m.qos > 0:
+                self._client.ack(m.mid, m.qos)
+
+    def _ack_edges(self, events: list[Event], stored: set[UUID], failed: set[UUID], rejected: list[Rejected]) -> None:
+        """Publish one DeliveryAck per sending camera (after the commit; QoS 1, not waited for: an
+        edge that misses it sends the events again, and they come back as duplicates)."""
+        acks: dict[tuple[str, str], DeliveryAck] = {}
+
+        def ack_for(store: str, camera: str) -> DeliveryAck:
+            return acks.setdefault((store, camera), DeliveryAck.model_construct(
+                v=1, store_id=store, camera_id=camera, stored=[], duplicates=[], rejected=[]))
+
+        settled: set[UUID] = set()
+        for e in events:
+            if e.event_id in failed or e.event_id in settled:
+                continue
+            settled.add(e.event_id)
+            ack = ack_for(e.store_id, e.camera_id)
+            (ack.stored if e.event_id in stored else ack.duplicates).append(e.event_id)
+        for r in rejected:
+            sender = sender_of(r)
+            if sender is None or sender[2] in settled:
+                continue  # no id to name, or a valid copy of that event was stored
+            settled.add(sender[2])
+            ack_for(sender[0], sender[1]).rejected.append(RejectedId(event_id=sender[2], reason=r.reason))
+        for (store, camera), ack in acks.items():
+            try:
+                body = DeliveryAck.model_validate(ack.model_dump()).model_dump_json()  # checks the identifiers
+                self._client.publish(ack_topic(store, camera), body, qos=1)
+                self.stats.acks_sent += 1
+            except Exception as exc:  # noqa: BLE001 - the edge re-sends after its timeout; ingest goes on
+                log.warning("could not acknowledge %d events to %s/%s: %s", len(ack.settled()), store, camera, exc)
+
     def _store(
         self, events: list[Event], statuses: list[EdgeStatus], rejected: list[Rejected], now: datetime
-    ) -> tuple[set[object], list[Rejected]]:
+    ) -> tuple[set[UUID], list[Rejected], set[UUID]]:
+        """Store a batch: ``(ids newly stored, every dead letter, ids of events that failed to store)``."""
         try:
             with self.db.unit_of_work() as session:
                 stored = set(ingest(session, events, self.settings, self.actor, now).stored) if events else set()
                 edges.upsert(session, statuses, now)
                 dead_letters.record(session, rejected, now)
-            return stored, rejected
+            return stored, rejected, set()
         except Exception as exc:  # noqa: BLE001
-            if is_transient(exc) or not events:
+            if is_transient(exc):
                 raise
-            log.error("storing a batch of %d events failed (%s: %s); storing them one by one",
-                      len(events), type(exc).__name__, exc)
+            log.error("storing a batch of %d events, %d statuses and %d dead letters failed (%s: %s); "
+                      "storing them one by one", len(events), len(statuses), len(rejected), type(exc).__name__, exc)
         # One bad row must not sink its batch: store one by one, dead-letter what still fails.
         stored = set()
+        failed_ids: set[UUID] = set()
         failed = list(rejected)
         for event in events:
             try:
@@ -273,10 +368,38 @@ class MqttIngestWorker:
             except Exception as exc:  # noqa: BLE001
                 if is_transient(exc):
                     raise
+                failed_ids.add(event.event_id)
                 failed.append(Rejected(TRANSPORT, f"anshin/v1/{event.store_id}/{event.camera_id}/{event.type}",
                                        "store_failed", f"{type(exc).__name__}: {exc}"[:4000],
                                        event.model_dump_json().encode()))
-        with self.db.unit_of_work() as session:
-            edges.upsert(session, statuses, now)
-            dead_letters.record(session, failed, now)
-        return stored, failed
+        for status in statuses:  # superseded by the next report in seconds: log, never block on one
+            try:
+                with self.db.unit_of_work() as session:
+                    edges.upsert(session, [status], now)
+            except Exception as exc:  # noqa: BLE001
+                if is_transient(exc):
+                    raise
+                log.error("could not store the status of %s/%s: %s", status.store_id, status.camera_id, exc)
+        if not self._record_dead_letters(failed, now):
+            raise DatabaseAway("the database went away while recording dead letters")
+        return stored, failed, failed_ids
+
+    def _record_dead_letters(self, letters: list[Rejected], now: datetime) -> bool:
+        """Record dead letters (together, else one by one); one the database refuses even alone is
+        logged with its payload instead. False when the database is unreachable."""
+        if not letters:
+            return True
+        try:
+            with self.db.unit_of_work() as session:
+                dead_letters.record(session, letters, now)
+            return True
+        except Exception as exc:  # noqa: BLE001
+            if is_transient(exc):
+                return False
+            if len(letters) == 1:
+                r = letters[0]
+                log.error("could not record a dead letter (%s: %s); keeping it here instead: transport=%s topic=%r "
+                          "reason=%s detail=%r payload_base64=%s", type(exc).__name__, exc, r.transport, r.topic,
+                          r.reason, r.detail[:1000], base64.b64encode(r.payload[:65536]).decode())
+                return True
+        return all([self._record_dead_letters([r], now) for r in letters])
