@@ -115,7 +115,7 @@ def make_events(store: str, camera: str, n: int) -> list[Any]:
     now = datetime.now(timezone.utc)
     return [
         Event(type="zone.occupancy", use_case="F", store_id=store, camera_id=camera, occurred_at=now,
-              payload={"zone": "aisle", "count": i % 17, "capacity": 12, "seq": i})
+              payload={"zone": "aisle", "count": i % 17, "capacity": 12})
         for i in range(n)
     ]
 
@@ -282,7 +282,7 @@ def _wait_subscribed(db: Any, store: str, publisher: Any, proc: subprocess.Popen
         if proc.poll() is not None:
             raise RuntimeError(f"ingest worker exited: {log_path.read_text()[-2000:]}")
         probe = Event(type="zone.occupancy", use_case="F", store_id=store, camera_id="probe",
-                      occurred_at=datetime.now(timezone.utc), payload={})
+                      occurred_at=datetime.now(timezone.utc), payload={"zone": "probe", "count": 0, "capacity": 1})
         publisher._client.publish(mqtt_topic(probe), probe.model_dump_json(), qos=1)
         time.sleep(0.5)
         with db.engine.connect() as conn:

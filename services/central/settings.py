@@ -7,14 +7,29 @@ Lists and maps come as JSON, e.g.
 >>> s = Settings(data_dir="/tmp/anshin-doc")
 >>> s.database_url
 'sqlite:////tmp/anshin-doc/central.db'
->>> s.review_deadline_s("entrance.fever_suspected"), s.review_deadline_s("zone.over_capacity")
+>>> s.review_deadline_s("entrance.fever_suspected"), s.review_deadline_s("zone.overcrowded")
 (300, 900)
->>> s.requires_two_reviewers("behaviour.suspicious")
-True
+>>> s.requires_two_reviewers("entrance.fever_suspected"), s.requires_two_reviewers("zone.overcrowded")
+(True, False)
+
+Settings keyed by event type are checked against the contract's registry when they are read
+(that is, at start-up): a type no use case declares is an error naming the setting and the type.
+The registry supplies the defaults (two-person types, review deadlines); ``review_deadlines_s``
+overrides per type, ``two_person_types`` replaces the whole list.
+
+>>> Settings(review_deadlines_s={"zone.overcrowded": 120}).review_deadlines_s
+{'entrance.fever_suspected': 300, 'zone.overcrowded': 120}
+>>> from pydantic import ValidationError
+>>> try:
+...     Settings(two_person_types=["zone.over_capacity"])
+... except ValidationError as e:
+...     print(e.errors()[0]["loc"], e.errors()[0]["msg"])
+('two_person_types',) Value error, unknown event type 'zone.over_capacity' in two_person_types (ANSHIN_TWO_PERSON_TYPES); known: entrance.fever_suspected, entrance.no_mask, zone.cleared, zone.occupancy, zone.overcrowded
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, Self
 
@@ -22,9 +37,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.contract import MAX_BODY_BYTES
-
-#: Event types whose decision needs two different reviewers unless configured otherwise.
-DEFAULT_TWO_PERSON_TYPES = ["entrance.fever_suspected", "behaviour.suspicious"]
+from services.contract.registry import EVENT_TYPES, default_review_deadlines_s, default_two_person_types, unknown_types
 
 
 class Settings(BaseSettings):
@@ -49,12 +62,12 @@ class Settings(BaseSettings):
 
     review_deadline_default_s: int = Field(default=900, gt=0, description="seconds to decide a review item")
     review_deadlines_s: dict[str, int] = Field(
-        default_factory=lambda: {"entrance.fever_suspected": 300},
-        description="per event type: seconds to decide a review item",
+        default_factory=default_review_deadlines_s,
+        description="per event type: seconds to decide a review item (over the event types' declared deadlines)",
     )
     two_person_types: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_TWO_PERSON_TYPES),
-        description="event types whose confirm/dismiss needs two different reviewers",
+        default_factory=default_two_person_types,
+        description="event types whose confirm/dismiss needs two different reviewers (default: as the types declare)",
     )
 
     # Dashboard (services/central/dashboard): sessions, store defaults, evidence snapshots.
@@ -82,13 +95,32 @@ class Settings(BaseSettings):
     webhook_retry_initial_s: float = Field(default=5.0, gt=0, description="first retry delay, seconds (doubles, with jitter)")
     webhook_retry_max_s: float = Field(default=3600.0, gt=0, description="longest retry delay, seconds")
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120, description="seconds to wait for an integrator's answer")
+    webhook_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="host names and IP networks webhooks may reach although they are not public "
+        '(e.g. ["hooks.internal.example", "10.20.0.0/16"]); everything else internal is refused',
+    )
+
+    # Sign-in (issue 10): throttling, lockout, failed attempts summarised in the audit chain.
+    sign_in_address_per_min: int = Field(default=20, ge=1, description="sign-in attempts per client address per minute")
+    sign_in_account_per_min: int = Field(default=5, ge=1, description="failed sign-ins per account name per minute")
+    sign_in_lockout_after: int = Field(default=10, ge=1, description="failed sign-ins in a row that lock an account until a manager unlocks it")
+    sign_in_audit_window_s: int = Field(default=900, ge=1, description="failed sign-ins are summarised in one audit entry per account per window")
+    sign_in_concurrency: int = Field(default=2, ge=1, description="password checks (argon2) at once; others wait")
 
     @field_validator("review_deadlines_s")
     @classmethod
     def _positive_deadlines(cls, value: dict[str, int]) -> dict[str, int]:
+        _known_types("review_deadlines_s", value)
         bad = {k: v for k, v in value.items() if v <= 0}
         if bad:
             raise ValueError(f"deadlines must be > 0 seconds; got {bad}")
+        return {**default_review_deadlines_s(), **value}  # a setting overrides the declared deadline
+
+    @field_validator("two_person_types")
+    @classmethod
+    def _registered_two_person_types(cls, value: list[str]) -> list[str]:
+        _known_types("two_person_types", value)
         return value
 
     @model_validator(mode="after")
@@ -104,3 +136,14 @@ class Settings(BaseSettings):
 
     def requires_two_reviewers(self, event_type: str) -> bool:
         return event_type in self.two_person_types
+
+
+def _known_types(setting: str, types: Iterable[str]) -> None:
+    """A setting keyed by event type must name declared types (a typo would silently never apply)."""
+    unknown = unknown_types(types)
+    if unknown:
+        names = ", ".join(repr(t) for t in unknown)
+        raise ValueError(
+            f"unknown event type{'s' if len(unknown) > 1 else ''} {names} in {setting} (ANSHIN_{setting.upper()}); "
+            f"known: {', '.join(sorted(EVENT_TYPES))}"
+        )

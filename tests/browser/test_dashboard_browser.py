@@ -72,7 +72,10 @@ def fever_alert(ago_s: float = 0.0, celsius: float = 38.3) -> Event:
     return Event(
         type="entrance.fever_suspected", use_case="A", store_id=STORE, camera_id="entrance",
         occurred_at=datetime.now(timezone.utc) - timedelta(seconds=ago_s), severity="warning", review_required=True,
-        payload={"core_c": celsius, "face_track": 3},
+        payload={"core_c": celsius, "raw_c": 35.1, "corrected_c": 35.5, "ambient_c": 22.0, "blackbody_measured_c": 34.7,
+                 "blackbody_expected_c": 35.0, "blackbody_drift_c": -0.3, "interocular_px": 62.0, "frames": 5,
+                 "face_track": 3, "canthus_coupling": 0.95, "skin_emissivity": 0.98, "action": "confirm with a clinical thermometer",
+                 "models": {"face_detector": "yunet@2023mar", "mask_classifier": "anshin_mask_head@1"}},
         explanation=Explanation(rule="body_temperature_over_threshold", summary=f"Estimated {celsius} °C",
                                 thresholds={"fever_threshold_c": 37.5}, measured={"core_c": celsius},
                                 model=ModelRef(name="thermal_correction", version="v1")),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from services.central.api.app import create_app
@@ -14,6 +17,8 @@ from services.central.db.migrate import current_revision, head_revision, upgrade
 from services.central.db.session import Database
 from services.central.db.tables import Base
 from services.central.settings import Settings
+from services.contract import event_json_schema
+from services.contract.registry import EVENT_TYPES, default_review_deadlines_s, default_two_person_types
 
 from .builders import occupancy, wire
 
@@ -74,13 +79,53 @@ def test_cli_creates_a_key_that_works(settings: Settings) -> None:
 def test_settings_from_environment(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("ANSHIN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ANSHIN_TWO_PERSON_TYPES", '["entrance.fever_suspected"]')
-    monkeypatch.setenv("ANSHIN_REVIEW_DEADLINES_S", '{"zone.over_capacity": 120}')
+    monkeypatch.setenv("ANSHIN_REVIEW_DEADLINES_S", '{"zone.overcrowded": 120}')
     monkeypatch.setenv("ANSHIN_MAX_BODY_BYTES", "4096")
     s = Settings()
     assert s.database_url == f"sqlite:///{tmp_path}/central.db"
-    assert s.requires_two_reviewers("entrance.fever_suspected") and not s.requires_two_reviewers("behaviour.suspicious")
-    assert s.review_deadline_s("zone.over_capacity") == 120 and s.review_deadline_s("other.type") == 900
+    assert s.requires_two_reviewers("entrance.fever_suspected") and not s.requires_two_reviewers("zone.overcrowded")
+    assert s.review_deadline_s("zone.overcrowded") == 120 and s.review_deadline_s("zone.cleared") == 900
+    assert s.review_deadline_s("entrance.fever_suspected") == 300  # declared by the type, kept under an override
     assert s.max_body_bytes == 4096
+
+
+def test_review_defaults_come_from_the_event_types() -> None:
+    s = Settings()
+    assert s.two_person_types == default_two_person_types() == ["entrance.fever_suspected"]
+    assert s.review_deadlines_s == default_review_deadlines_s() == {"entrance.fever_suspected": 300}
+    # an explicit list replaces the declared one: the two-person rule can be switched off or extended
+    assert Settings(two_person_types=[]).requires_two_reviewers("entrance.fever_suspected") is False
+    assert Settings(two_person_types=["zone.overcrowded"]).requires_two_reviewers("zone.overcrowded") is True
+    assert Settings(review_deadlines_s={"entrance.fever_suspected": 60}).review_deadline_s("entrance.fever_suspected") == 60
+
+
+@pytest.mark.parametrize(("variable", "value", "setting"), [
+    pytest.param("ANSHIN_TWO_PERSON_TYPES", '["entrance.fever_suspected", "behaviour.suspicious"]', "two_person_types",
+                 id="two-person types"),
+    pytest.param("ANSHIN_REVIEW_DEADLINES_S", '{"behaviour.suspicious": 120}', "review_deadlines_s", id="deadlines"),
+])
+def test_an_unknown_event_type_in_settings_stops_start_up(monkeypatch, tmp_path, variable, value, setting) -> None:  # type: ignore[no-untyped-def]
+    from services.central.api.app import build_app_from_env
+
+    monkeypatch.setenv("ANSHIN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as info:
+        build_app_from_env()
+    [error] = info.value.errors()
+    assert error["loc"] == (setting,)
+    assert f"unknown event type 'behaviour.suspicious' in {setting} ({variable})" in error["msg"]
+    assert "known: entrance.fever_suspected, entrance.no_mask, zone.cleared" in error["msg"]
+    assert not (tmp_path / "central.db").exists()  # refused before touching the database
+
+
+def test_schema_commands_are_mounted_on_anshin() -> None:
+    from anshin.cli import app
+
+    r = CliRunner().invoke(app, ["schema", "types", "--json"])
+    assert r.exit_code == 0, r.output
+    assert {d["type"] for d in json.loads(r.output)} == set(EVENT_TYPES)
+    r = CliRunner().invoke(app, ["schema", "export", "--out", "-"])
+    assert r.exit_code == 0 and json.loads(r.output) == event_json_schema()
 
 
 @pytest.mark.slow

@@ -63,7 +63,7 @@ def bearer(secret: str) -> dict[str, str]:
 
 def occupancy(store: str, camera: str = "cam-1", i: int = 0, event_type: str = "zone.occupancy") -> Event:
     return Event(type=event_type, use_case="F", store_id=store, camera_id=camera,
-                 occurred_at=datetime.now(timezone.utc), payload={"zone": "aisle", "count": i % 9, "capacity": 8, "i": i})
+                 occurred_at=datetime.now(timezone.utc), payload={"zone": "aisle", "count": i % 9, "capacity": 8})
 
 
 def stored_ids(db_or_url: Database | str, store: str) -> list[str]:
