@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.central.api.errors import install_error_handlers
-from services.central.api.routes import audit, events, health, ops, reviews, stores, webhooks
+from services.central.api.routes import audit, events, health, ops, reviews, webhooks
 from services.central.commands import routes as commands
 from services.central.dashboard import routes as dashboard
 from services.central.db.migrate import upgrade
@@ -24,6 +24,7 @@ from services.central.policy import record_review_policy
 from services.central.ratelimit import RateLimitMiddleware, VerifiedKeys
 from services.central.settings import Settings
 from services.central.snapshots import routes as snapshots
+from services.central.usecases import api_routers
 
 API_VERSION = "1.0"
 
@@ -49,7 +50,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     install_error_handlers(app)
-    for router in (events.router, reviews.router, audit.router, stores.router, health.router, dashboard.router):
+    # *api_routers(): each use case's API (services/central/usecases/<name>), e.g. F's store occupancy
+    for router in (events.router, reviews.router, audit.router, *api_routers(), health.router, dashboard.router):
         app.include_router(router)
     for router in (ops.router, webhooks.router):  # issue 6: readyz, metrics, edges, dead letters, webhooks
         app.include_router(router)

@@ -4,6 +4,10 @@ Japanese is the default for stores in Japan; a viewer switches with the language
 cookie), or an account carries its own ``locale``. Missing keys fall back to English, then to
 the key itself, so a new string never breaks a page.
 
+This module holds the generic UI strings; each use case's labels (event types, rules, values,
+its own dismissal reasons and pages) live with the use case in
+``services/central/usecases/<name>/labels.py`` and join the catalogue here.
+
 >>> Translator("ja")("nav.queue"), Translator("en")("nav.queue")
 ('レビュー待ち', 'Review queue')
 >>> Translator("en")("queue.overdue_by", minutes=3)
@@ -15,6 +19,8 @@ the key itself, so a new string never breaks a page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from services.central.usecases import merge_messages
 
 LOCALES = ("ja", "en")
 
@@ -88,14 +94,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "use_case.H": ("H behaviour to check", "H 要確認行動"),
     "use_case.I": ("I restocking", "I 品出し"),
     "use_case.J": ("J sales and purchasing", "J 販売・発注"),
-    # event types (neutral wording: the machine never accuses anyone)
-    "type.zone.overcrowded": ("Zone over capacity", "エリアの定員超過"),
-    "type.zone.over_capacity": ("Zone over capacity", "エリアの定員超過"),
-    "type.zone.occupancy": ("Zone occupancy", "エリアの人数"),
-    "type.zone.cleared": ("Zone back under capacity", "エリアの混雑解消"),
-    "type.entrance.fever_suspected": ("Possible fever at the entrance", "入口で発熱の疑い"),
-    "type.entrance.no_mask": ("No mask seen at the entrance", "入口でマスク未着用"),
-    "type.behaviour.suspicious": ("Behaviour to check", "確認が必要な行動"),
     # review item
     "review.title": ("Review item #{id}", "レビュー項目 #{id}"),
     "review.back": ("Back to the queue", "一覧に戻る"),
@@ -141,9 +139,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "decision.dismiss": ("dismissed", "却下"),
     "decision.escalate": ("escalated", "エスカレーション"),
     "reason.detector_error": ("Detector error: nobody there, or not a person", "検出の誤り（人がいない・人ではない）"),
-    "reason.people_together": ("People who belong together (family, group)", "同伴者（家族・グループ）"),
-    "reason.measurement_disturbed": ("Measurement disturbed (hot drink, sun, heater, glasses)", "測定の妨げ（温かい飲み物・日差し・暖房・眼鏡）"),
-    "reason.clinical_check_normal": ("Clinical thermometer read normal", "医療用体温計で平熱を確認"),
     "reason.already_handled": ("Already handled", "対応済み"),
     "reason.duplicate": ("Duplicate of another alert", "他のアラートと重複"),
     "reason.other": ("Other (explain in the details)", "その他（詳細に記入）"),
@@ -156,60 +151,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err.forbidden": ("Your role does not allow this page.", "あなたの役割ではこのページを開けません。"),
     "err.not_found": ("Not found.", "見つかりません。"),
     "err.title": ("Not allowed", "アクセスできません"),
-    # rules in plain words
-    "rule.occupancy_over_capacity": ("More people stayed in the zone than its capacity allows, for several frames in a row.", "エリアの人数が定員を超えた状態が、連続したフレームで続きました。"),
-    "rule.occupancy_back_under_capacity": ("The zone is back under its capacity.", "エリアの人数が定員以下に戻りました。"),
-    "rule.body_temperature_over_threshold": ("The estimated body temperature is at or above the threshold. Confirm with a clinical thermometer before deciding.", "推定体温がしきい値以上です。判断の前に医療用体温計で確認してください。"),
-    "rule.body_surface_temperature_over_threshold": ("The measured temperature is above the threshold. Confirm with a clinical thermometer before deciding.", "測定温度がしきい値を超えています。判断の前に医療用体温計で確認してください。"),
-    "rule.mask_not_detected": ("No mask was seen on this face over several frames.", "複数のフレームでこの顔にマスクが確認できませんでした。"),
-    "value.capacity": ("Capacity (people)", "定員（人）"),
-    "value.count": ("People counted", "人数"),
-    "value.consecutive_frames": ("Consecutive frames over capacity", "定員超過が続いたフレーム数"),
-    "value.min_frames": ("Frames over capacity before an alert", "アラートまでのフレーム数"),
-    "value.hysteresis": ("Re-arm margin (people)", "再通知までの余裕（人）"),
-    "value.core_c": ("Estimated body temperature (°C)", "推定体温（°C）"),
-    "value.raw_c": ("Camera reading, raw (°C)", "カメラ測定値・補正前（°C）"),
-    "value.corrected_c": ("Camera reading, corrected (°C)", "カメラ測定値・補正後（°C）"),
-    "value.ambient_c": ("Room temperature (°C)", "室温（°C）"),
-    "value.celsius": ("Temperature (°C)", "温度（°C）"),
-    "value.fever_threshold_c": ("Fever threshold (°C)", "発熱のしきい値（°C）"),
-    "value.blackbody_set_point_c": ("Reference blackbody set point (°C)", "基準黒体の設定温度（°C）"),
-    "value.blackbody_measured_c": ("Reference blackbody measured (°C)", "基準黒体の測定値（°C）"),
-    "value.blackbody_expected_c": ("Reference blackbody expected (°C)", "基準黒体の期待値（°C）"),
-    "value.blackbody_drift_c": ("Camera drift from the blackbody (°C)", "黒体によるカメラのずれ（°C）"),
-    "value.interocular_px": ("Distance between the eyes (pixels)", "目の間隔（ピクセル）"),
-    "value.p_mask": ("Mask probability", "マスク着用の確率"),
-    "value.mask_threshold": ("Mask probability threshold", "マスク判定のしきい値"),
-    "value.mean_person_score": ("Mean person detector score", "人物検出の平均スコア"),
-    "value.clear_at_or_below": ("Cleared at or below (people)", "解消とみなす人数"),
-    "value.zone": ("Zone", "エリア"),
-    "value.occupancy_ratio": ("People per capacity", "定員に対する割合"),
-    "value.frames": ("Frames measured", "測定フレーム数"),
-    "value.face_track": ("Face (anonymous number on this camera)", "顔（このカメラでの匿名番号）"),
-    "value.canthus_coupling": ("Inner eye corner to body temperature factor", "目頭温度から体温への係数"),
-    "value.skin_emissivity": ("Skin emissivity", "皮膚の放射率"),
-    "value.action": ("What to do", "対応"),
-    "value.peak_count": ("Most people in the interval", "期間中の最大人数"),
-    "value.unique_tracks": ("Different people in the interval", "期間中の人数（延べではない）"),
-    "value.interval_s": ("Interval (s)", "集計期間（秒）"),
-    "value.overcrowded_for_s": ("Over capacity for (s)", "定員超過の継続時間（秒）"),
-    # stores
-    "stores.title": ("Stores", "店舗"),
-    "stores.empty": ("No store has reported yet.", "まだ報告のある店舗はありません。"),
-    "stores.profile": ("Privacy profile: {profile}", "プライバシープロファイル：{profile}"),
-    "store.title": ("Store {store}", "店舗 {store}"),
-    "store.cameras": ("Cameras", "カメラ"),
-    "store.no_live": ("No live picture (the store keeps no images, or the camera has not sent one yet).", "ライブ画像はありません（画像を保存しない店舗、またはまだ送信されていません）。"),
-    "store.live_alt": ("Live picture of camera {camera} with zone outlines", "カメラ {camera} のライブ画像とエリアの枠"),
-    "store.occupancy": ("Occupancy", "エリアの人数"),
-    "store.zone": ("Zone", "エリア"),
-    "store.people": ("People / capacity", "人数 / 定員"),
-    "store.as_of": ("As of", "時刻"),
-    "store.over": ("over capacity", "定員超過"),
-    "store.recent": ("Recent events", "最近のイベント"),
-    "store.no_events": ("No events yet.", "イベントはまだありません。"),
-    "store.open_item": ("open review item", "レビュー項目を開く"),
-    "store.picture_at": ("Picture taken", "撮影時刻"),
     # audit
     "audit.title": ("Audit log", "監査ログ"),
     "audit.verify": ("Verify chain", "チェーンを検証"),
@@ -235,6 +176,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.total": ("{total} entries match", "該当 {total} 件"),
 }
 
+#: The generic strings plus every use case's labels.
+CATALOGUE = merge_messages(MESSAGES)
+
 
 @dataclass(frozen=True, slots=True)
 class Translator:
@@ -243,19 +187,19 @@ class Translator:
     locale: str
 
     def __call__(self, key: str, **values: object) -> str:
-        pair = MESSAGES.get(key)
+        pair = CATALOGUE.get(key)
         if pair is None:
             return key
         text = pair[1] if self.locale == "ja" else pair[0]
         return text.format(**values) if values else text
 
     def has(self, key: str) -> bool:
-        return key in MESSAGES
+        return key in CATALOGUE
 
     def event_type(self, event_type: str) -> str:
         key = f"type.{event_type}"
-        return self(key) if key in MESSAGES else event_type
+        return self(key) if key in CATALOGUE else event_type
 
     def value_label(self, name: str) -> str:
         key = f"value.{name}"
-        return self(key) if key in MESSAGES else name.replace("_", " ")
+        return self(key) if key in CATALOGUE else name.replace("_", " ")

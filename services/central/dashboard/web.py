@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from services.central.api.deps import DatabaseDep, SettingsDep
 from services.central.dashboard.access import (
@@ -26,12 +27,15 @@ from services.central.dashboard.access import (
 from services.central.dashboard.i18n import Translator
 from services.central.db.session import Database
 from services.central.settings import Settings
+from services.central.usecases import template_dirs
 from services.central.users.roles import Permission
 from services.central.users.sessions import Viewer
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+# The dashboard's own templates first, then each use case's (services/central/usecases/<name>/templates).
+TEMPLATES.env.loader = ChoiceLoader([FileSystemLoader(HERE / "templates"), *map(FileSystemLoader, template_dirs())])
 
 #: No inline scripts or styles anywhere, so the policy can forbid them (event text comes from devices).
 SECURITY_HEADERS = {

@@ -1,12 +1,12 @@
-"""``/api/v1/stores``: per-store live views."""
+"""``/api/v1/stores/{store_id}/occupancy``: use case F's live zone occupancy, for integrators."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from services.central.api.deps import EventsReader, ReadSession, store_scope
-from services.central.api.schemas.stores import StoreOccupancyOut, ZoneOccupancyOut
-from services.central.reads.occupancy import latest_occupancy
+from services.central.usecases.occupancy.reads import latest_occupancy
+from services.central.usecases.occupancy.schemas import StoreOccupancyOut, ZoneOccupancyOut
 
 router = APIRouter(prefix="/api/v1/stores", tags=["stores"])
 

@@ -1,4 +1,4 @@
-"""Store shapes."""
+"""Wire shapes of use case F's API (zone occupancy per store)."""
 
 from __future__ import annotations
 

@@ -20,9 +20,9 @@ from services.central.dashboard.explain import number
 from services.central.dashboard.web import SignedInUi, Ui
 from services.central.db.tables import EventRow, ReviewItem
 from services.central.reads.events import EventFilter, list_events
-from services.central.reads.occupancy import latest_occupancy
 from services.central.snapshots.service import latest_live
 from services.central.stores import get_profile, known_stores
+from services.central.usecases.occupancy.reads import latest_occupancy
 
 router = APIRouter(include_in_schema=False)
 

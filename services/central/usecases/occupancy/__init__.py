@@ -1,0 +1,30 @@
+"""Use case F (density monitoring) on central: the live store view with zone occupancy, its API,
+and its labels. Only the labels are imported here; routes load when the app is assembled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+
+from services.central.usecases.base import CentralUseCase
+from services.central.usecases.occupancy.labels import DISMISS_REASONS, MESSAGES
+from services.contract import UseCase
+
+
+def _api_routes() -> list[APIRouter]:
+    from services.central.usecases.occupancy import api
+
+    return [api.router]
+
+
+def _dashboard_routes() -> list[APIRouter]:
+    from services.central.usecases.occupancy import views
+
+    return [views.router]
+
+
+USE_CASE = CentralUseCase(
+    name="occupancy", use_case=UseCase.F, messages=MESSAGES, dismiss_reasons=DISMISS_REASONS,
+    templates=Path(__file__).parent / "templates", api_routes=_api_routes, dashboard_routes=_dashboard_routes,
+)
