@@ -43,7 +43,8 @@ def create(
     key = settings.webhook_secret_key.get_secret_value() if settings.webhook_secret_key else None
     try:
         with db.unit_of_work() as session:
-            created = service.create(session, key, name, url, event_type, store, owner="cli")
+            created = service.create(session, key, name, url, event_type, store, owner="cli",
+                                     allow=settings.webhook_allow_hosts)
             hook_id = created.row.id
     except service.WebhookError as exc:
         typer.secho(f"cannot create webhook ({exc.field}): {exc}", err=True, fg=typer.colors.RED)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -26,6 +28,7 @@ from services.central.db.tables import EventRow, Webhook, WebhookDelivery
 from services.central.metrics import WEBHOOK_ATTEMPTS
 from services.central.settings import Settings
 from services.central.webhooks.signing import SIGNATURE_HEADER, derive_secret, sign
+from services.central.webhooks.targets import TargetRefused, parse_allowlist, resolve
 from services.contract import Event
 
 log = logging.getLogger(__name__)
@@ -63,16 +66,19 @@ def backoff_s(attempts: int, initial_s: float, max_s: float, jitter: float) -> f
 
 
 class WebhookDispatcher:
-    """Args: db, settings (master key, attempts, backoff, timeout), client (tests may inject), batch size."""
+    """Args: db, settings (master key, attempts, backoff, timeout, allowlist), client and resolver
+    (``socket.getaddrinfo``'s signature; tests may inject both), batch size."""
 
     def __init__(self, db: Database, settings: Settings, client: httpx.Client | None = None, batch: int = 50,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, resolver: Callable[..., Any] | None = None) -> None:
         if settings.webhook_secret_key is None:
             raise RuntimeError("webhooks need ANSHIN_WEBHOOK_SECRET_KEY (at least 32 characters) in the environment")
         self.master_key = settings.webhook_secret_key.get_secret_value()
         derive_secret(self.master_key, "check")  # fail now on a short key
         self.db = db
         self.settings = settings
+        self.allow = parse_allowlist(settings.webhook_allow_hosts)
+        self._resolver = resolver
         self.batch = batch
         self._rng = rng or random.Random()
         self._client = client or httpx.Client(timeout=settings.webhook_timeout_s, follow_redirects=False)
@@ -116,6 +122,15 @@ class WebhookDispatcher:
         return jobs
 
     def _post(self, job: _Job) -> tuple[bool, int | None, str | None]:
+        """POST one delivery to the address its host resolves to now, after checking it (SSRF).
+
+        Only the status line of the answer is kept: an integrator reads it back through the API,
+        and an answer's body is none of their business if the URL was pointed somewhere else.
+        """
+        try:
+            target = resolve(job.url, self.allow, self._resolver)
+        except TargetRefused as exc:
+            return False, None, f"refused: {exc}"[:1000]
         headers = {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(job.secret, job.body),
@@ -124,14 +139,16 @@ class WebhookDispatcher:
             "X-Anshin-Delivery-Id": str(job.delivery_id),
             "X-Anshin-Attempt": str(job.attempt),
             "User-Agent": "anshin-webhooks/1",
+            "Host": target.host_header,
         }
-        try:
-            response = self._client.post(job.url, content=job.body, headers=headers)
+        extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else None
+        try:  # to the checked address: a second DNS answer (rebinding) is never asked for
+            response = self._client.post(target.url, content=job.body, headers=headers, extensions=extensions)
         except httpx.HTTPError as exc:
             return False, None, f"{type(exc).__name__}: {exc}"[:1000]
         if 200 <= response.status_code < 300:
             return True, response.status_code, None
-        return False, response.status_code, f"HTTP {response.status_code}: {response.text[:300]}"
+        return False, response.status_code, f"HTTP {response.status_code} {response.reason_phrase}"[:200]
 
     def _record(self, outcomes: list[tuple[_Job, bool, int | None, str | None]], now: datetime) -> None:
         with self.db.unit_of_work() as s:

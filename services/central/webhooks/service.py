@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.central import audit
 from services.central.db.tables import Webhook, WebhookDelivery
 from services.central.webhooks.signing import derive_secret
+from services.central.webhooks.targets import TargetRefused, check_url
 from services.contract import Event
 
 STATES = ("pending", "delivered", "dead")
@@ -43,11 +44,15 @@ class CreatedWebhook:
     secret: str  # shown once
 
 
-def _check(name: str, url: str, event_types: Sequence[str]) -> None:
+def _check(name: str, url: str, event_types: Sequence[str], allow: Sequence[str]) -> None:
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", name):
         raise WebhookError("name", "1-128 letters, digits, '_', '.', '-', starting with a letter or digit")
     if not re.match(r"^https?://[^\s/?#]+[^\s]*$", url) or len(url) > 2048:
         raise WebhookError("url", "must be an http:// or https:// URL of at most 2048 characters")
+    try:
+        check_url(url, allow)  # internal addresses are refused (SSRF); checked again at each delivery
+    except TargetRefused as exc:
+        raise WebhookError("url", str(exc)) from None
     for i, t in enumerate(event_types):
         if not _TYPE.match(t):
             raise WebhookError(f"event_types.{i}", f"{t!r} is not an event type such as 'zone.over_capacity'")
@@ -55,12 +60,16 @@ def _check(name: str, url: str, event_types: Sequence[str]) -> None:
 
 def create(
     session: Session, master_key: str | None, name: str, url: str, event_types: Sequence[str],
-    store_id: str | None, owner: str,
+    store_id: str | None, owner: str, allow: Sequence[str] = (),
 ) -> CreatedWebhook:
-    """Create a webhook, audit it (the caller commits), return it with its secret."""
+    """Create a webhook, audit it (the caller commits), return it with its secret.
+
+    ``allow`` is the operator's allowlist (``Settings.webhook_allow_hosts``); without it a URL
+    naming an internal address is refused (:mod:`.targets`).
+    """
     if not master_key:
         raise WebhookError("server", "webhooks are disabled: set ANSHIN_WEBHOOK_SECRET_KEY on central")
-    _check(name, url, event_types)
+    _check(name, url, event_types, allow)
     if session.scalar(select(Webhook.id).where(Webhook.name == name)) is not None:
         raise WebhookError("name", f"a webhook named {name!r} already exists")
     salt = secrets.token_hex(16)

@@ -47,7 +47,8 @@ def create_webhook(body: WebhookIn, db: DatabaseDep, settings: SettingsDep, prin
     key = settings.webhook_secret_key.get_secret_value() if settings.webhook_secret_key else None
     try:
         with db.unit_of_work() as session:
-            created = service.create(session, key, body.name, body.url, body.event_types, store, principal.name)
+            created = service.create(session, key, body.name, body.url, body.event_types, store, principal.name,
+                                     settings.webhook_allow_hosts)
             out = WebhookCreatedOut(**WebhookOut.model_validate(created.row).model_dump(), secret=created.secret)
     except WebhookError as exc:
         if exc.field == "server":
