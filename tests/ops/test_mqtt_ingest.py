@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -21,9 +25,11 @@ from edge.outbox import Outbox
 from edge.publish.mqtt import MqttPublisher
 from services.central.db.tables import IngestDeadLetter
 from services.central.metrics import DEAD_LETTERS
+from services.central.mqtt.local_broker import LocalBroker
 from services.central.mqtt.settings import MqttSettings
 from services.central.mqtt.worker import MqttIngestWorker
 from services.contract import EdgeStatus, mqtt_topic, status_topic
+from services.contract.acks import ack_topic
 
 from .conftest import bearer, occupancy, stored_ids, wait_until
 
@@ -138,3 +144,46 @@ def test_edge_status_over_mqtt_shows_in_metrics(worker: MqttIngestWorker, client
     assert f"anshin_edge_outbox_depth{labels} 42.0" in text
     assert f"anshin_edge_inference_ms{labels} 37.25" in text
     assert "anshin_ingest_events_total" in text and "anshin_review_backlog" in text
+
+
+def test_the_shipped_acl_lets_only_central_acknowledge_and_each_store_read_its_own_acks() -> None:
+    """docker/mosquitto/acl on a broker of the test's own: central writes anshin/v1/+/+/_ack, a
+    store's user reads its own acknowledgements, another store can neither read nor forge them."""
+    # Mosquitto started as root reads its files as user mosquitto: pytest's tmp_path is private.
+    folder = Path(tempfile.mkdtemp(prefix="anshin-acl-"))
+    folder.chmod(0o755)
+    passwd = folder / "passwd"
+    passwd.touch()
+    for user in ("tokyo-01", "osaka-02", "anshin-central"):
+        subprocess.run(["mosquitto_passwd", "-b", str(passwd), user, f"pw-{user}"], check=True, capture_output=True)
+    passwd.chmod(0o644)
+    acl = Path(shutil.copy(Path(__file__).resolve().parents[2] / "docker/mosquitto/acl", folder / "acl"))
+    acl.chmod(0o644)
+    with LocalBroker(passwd_file=passwd, acl_file=acl) as broker:
+        received: dict[str, list[tuple[str, bytes]]] = {}
+        clients = []
+        for user in ("tokyo-01", "osaka-02", "anshin-central"):
+            c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"acl-{user}", protocol=mqtt.MQTTv5)
+            c.username_pw_set(user, f"pw-{user}")
+            got = received.setdefault(user, [])
+            c.on_message = lambda _c, _u, m, got=got: got.append((m.topic, bytes(m.payload)))
+            c.connect("127.0.0.1", broker.port)
+            c.loop_start()
+            clients.append(c)
+        tokyo, osaka, central = clients
+        try:
+            topic = ack_topic("tokyo-01", "cam-1")
+            for c in (tokyo, osaka):
+                c.subscribe(topic, qos=1)
+            time.sleep(0.5)
+            central.publish(topic, b"from central", qos=1).wait_for_publish(5)
+            osaka.publish(topic, b"forged", qos=1).wait_for_publish(5)
+            assert wait_until(lambda: received["tokyo-01"] != [], 5)
+            time.sleep(0.5)
+        finally:
+            for c in clients:
+                c.disconnect()
+                c.loop_stop()
+    shutil.rmtree(folder, ignore_errors=True)
+    assert received["tokyo-01"] == [(topic, b"from central")]
+    assert received["osaka-02"] == []

@@ -86,6 +86,13 @@ class LocalBroker:
                 self.proc.wait()
         self.proc = None
 
+    def kill(self) -> None:
+        """A crash (SIGKILL): Mosquitto does not save; whatever it held since its last autosave is gone."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
     def restart(self, down_s: float = 0.0) -> None:
         self.stop()
         time.sleep(down_s)
