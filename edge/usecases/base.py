@@ -65,8 +65,8 @@ class FrameContext:
     model_version: str = ""
     privacy_profile: str = "minimal"  # the store's profile: decides what evidence may leave the edge
     face_finder: Callable[[np.ndarray], Faces] | None = None  # the worker's face detector (None: no faces)
-    _shared: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    _evidence: dict[Any, EvidenceRequest] = field(default_factory=dict, repr=False, compare=False)
+    _shared: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _evidence: dict[Any, EvidenceRequest] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def faces(self) -> Faces:
         """The faces in the frame (pixels), found once per frame for every analyzer and the evidence stage."""

@@ -67,3 +67,24 @@ def test_fever_alert_reaches_the_review_queue_with_its_explanation(tmp_path, cen
     # minimal profile: nothing identifying kept on the edge or sent to central
     assert event["evidence"]["snapshot_ref"] is None
     assert not (tmp_path / "evidence").exists()
+
+
+def test_under_standard_the_fever_leaves_with_its_blurred_frame_through_the_one_evidence_path(tmp_path):
+    import json
+
+    import cv2
+    import numpy as np
+
+    from edge.faces import YuNetFaceDetector
+
+    with EdgeWorker(entrance_store(tmp_path, "http://127.0.0.1:9", "standard"), "door", publish=False, origin=T0) as worker:
+        worker.run(max_frames=4)
+        queued = [json.loads(i.body) for i in worker.outbox.peek(100)]
+        pictures = worker.outbox.blobs_for([e["event_id"] for e in queued])
+    fevers = [e["event_id"] for e in queued if e["type"] == "entrance.fever_suspected"]
+    assert len(fevers) == 1 and set(pictures) == set(fevers)  # mask notices carry boxes and scores, no picture
+    jpeg, anonymised = pictures[fevers[0]]
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert anonymised and image.shape[:2] == cv2.imread(str(PIC2)).shape[:2]
+    assert len(YuNetFaceDetector().detect(image)) == 0, "no face in the picture may still be found as a face"
+    assert not (tmp_path / "evidence").exists()  # no second, local evidence folder
