@@ -42,11 +42,15 @@ OPEN_REVIEW_STATES = ("pending", "claimed", "escalated")
 
 
 def observe_ingest(transport: str, events: Sequence[Event], stored: Iterable[object], now: datetime) -> None:
-    """Count a committed batch and the lag of each newly stored event."""
+    """Count a committed batch and the lag of each newly stored event; every copy of an id
+    after the first (a repeat inside the batch) counts as a duplicate."""
     stored_ids = set(stored)
-    new = [e for e in events if e.event_id in stored_ids]
+    first: dict[object, Event] = {}
+    for e in events:
+        first.setdefault(e.event_id, e)
+    new = [e for i, e in first.items() if i in stored_ids]
     INGEST_EVENTS.labels(transport, "stored").inc(len(new))
-    INGEST_EVENTS.labels(transport, "duplicate").inc(len({e.event_id for e in events}) - len(new))
+    INGEST_EVENTS.labels(transport, "duplicate").inc(len(events) - len(new))
     lag = INGEST_LAG.labels(transport)
     for e in new:
         lag.observe(max(0.0, (now - e.occurred_at).total_seconds()))

@@ -32,11 +32,33 @@ from services.contract import Event
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    """Each distinct event id of a batch lands in exactly one list, in batch order."""
+    """Every event id of a batch is acknowledged, in batch order: ``stored`` holds each id stored
+    now (its first copy), ``duplicates`` each id with a copy that was not stored (already stored
+    earlier, or a repeat inside this batch). Each list names an id at most once."""
 
     stored: list[UUID]
     duplicates: list[UUID]
     review_item_ids: list[int]
+
+
+def split_duplicates(ids: Sequence[UUID], new: set[UUID]) -> tuple[list[UUID], list[UUID]]:
+    """(stored, duplicates) of a batch's ids, in batch order, given the ids the insert stored.
+
+    >>> a, b, c = (UUID(int=n) for n in (1, 2, 3))
+    >>> stored, dups = split_duplicates([a, a, b, c, c], {a, c})
+    >>> [u.int for u in stored], [u.int for u in dups]
+    ([1, 3], [1, 2, 3])
+    """
+    stored: list[UUID] = []
+    duplicates: dict[UUID, None] = {}
+    seen: set[UUID] = set()
+    for i in ids:
+        if i in new and i not in seen:
+            stored.append(i)
+        else:
+            duplicates.setdefault(i)
+        seen.add(i)
+    return stored, list(duplicates)
 
 
 def to_row(event: Event, received_at: datetime) -> dict[str, Any]:
@@ -90,8 +112,7 @@ def ingest(
     if unique:
         rows = [to_row(e, now) for _, e in sorted(unique.items(), key=lambda kv: str(kv[0]))]
         new_ids = _insert_ignoring_duplicates(session, rows)
-    stored = [i for i in unique if i in new_ids]
-    duplicates = [i for i in unique if i not in new_ids]
+    stored, duplicates = split_duplicates([e.event_id for e in events], new_ids)
     webhooks.enqueue(session, [unique[i] for i in stored], now)  # same transaction: no event without its deliveries
 
     review_ids: list[int] = []
@@ -108,6 +129,8 @@ def ingest(
         {
             "received": len(events),
             "stored": [str(i) for i in stored],
+            # Which stores changed: lets the dashboard's event stream tell each store only its own.
+            "stores": sorted({unique[i].store_id for i in stored}),
             "duplicates": [str(i) for i in duplicates],
             "stored_sha256": events_digest([unique[i] for i in stored]),
             "review_items": review_ids,
