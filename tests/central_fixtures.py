@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.central.api.app import create_app
+from services.central.commands.settings import CommandSettings
 from services.central.db.session import Database
 from services.central.settings import Settings
 
@@ -48,6 +49,9 @@ def throwaway_database(admin: psycopg.Connection, prefix: str) -> Iterator[str]:
 @pytest.fixture
 def app(settings: Settings) -> Iterator[FastAPI]:
     application = create_app(settings)
+    # Commands: no broker, and long-polls capped short (the fuzz test polls too); a test that needs
+    # a broker or a longer wait sets its own CommandSettings here.
+    application.state.command_settings = CommandSettings(mqtt_url=None, poll_max_wait_s=0.2)
     yield application
     application.state.db.dispose()
 

@@ -39,7 +39,7 @@ from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, Field, model_validator
 
-from services.contract.events import Identifier, UtcDatetime
+from services.contract.events import Identifier, UtcDatetime, to_utc
 from services.shared.strict import Strict
 
 COMMAND_SCHEMA_VERSION = "1.0"
@@ -54,10 +54,26 @@ MAX_DETAIL_CHARS = 2000
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain U+0000 (no database can store it in text)")
+    return value
+
+
 def _action(value: str) -> str:
     if not _ACTION.match(value):
         raise ValueError("must be dotted lower-case words such as 'ventilation.set_level'")
     return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _bounded_arguments(value: dict[str, Any]) -> dict[str, Any]:
@@ -65,12 +81,16 @@ def _bounded_arguments(value: dict[str, Any]) -> dict[str, Any]:
         size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode())
     except ValueError as e:  # NaN or Infinity: not portable JSON
         raise ValueError(f"must be plain JSON ({e})") from None
+    if _has_nul(value):
+        raise ValueError("must not contain U+0000 (no database can store it in text)")
     if size > MAX_ARGUMENTS_BYTES:
         raise ValueError(f"{size} bytes as JSON; the limit is {MAX_ARGUMENTS_BYTES}")
     return value
 
 
 Action = Annotated[str, Field(max_length=64), AfterValidator(_action)]
+#: A deadline: UTC like every contract time, but naturally in the future (no clock-skew bound).
+Deadline = Annotated[datetime, AfterValidator(to_utc)]
 Arguments = Annotated[dict[str, Any], AfterValidator(_bounded_arguments)]
 
 
@@ -104,7 +124,7 @@ class Command(Strict):
     arguments: Arguments = Field(default_factory=dict)
     issued_by: str = Field(min_length=1, max_length=128, description="API key name or user:<id>, never a person's name")
     issued_at: UtcDatetime
-    expires_at: UtcDatetime
+    expires_at: Deadline
 
     @model_validator(mode="after")
     def _expires_after_issue(self) -> Command:
@@ -123,7 +143,7 @@ class CommandResult(Strict):
     command_id: UUID
     device_id: Identifier
     status: CommandStatus
-    detail: str | None = Field(default=None, max_length=MAX_DETAIL_CHARS,
+    detail: Annotated[str | None, AfterValidator(_no_nul)] = Field(default=None, max_length=MAX_DETAIL_CHARS,
                                description="plain words for an operator; no personal data")
     original_status: CommandStatus | None = Field(
         default=None, description="status ``duplicate`` only: what the first delivery ended with")

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -25,6 +26,7 @@ from edge.commands import CommandOutcome, CommandReceiver
 from edge.commands.http import HttpCommandChannel
 from services.central import audit
 from services.central.cli import central_app
+from services.central.commands.settings import CommandSettings
 from services.central.db.session import Database
 from services.central.db.tables import AuditEntry
 from services.central.settings import Settings
@@ -239,8 +241,9 @@ def test_device_over_http_acks_runs_once_under_redelivery_and_restart_and_refuse
     assert_chain_verifies(db, settings)
 
 
-def test_long_poll_waits_for_a_command_and_answers_when_one_comes(client: TestClient, operator: dict[str, str],
-                                                                  device_key: str) -> None:
+def test_long_poll_waits_for_a_command_and_answers_when_one_comes(app: FastAPI, client: TestClient,
+                                                                  operator: dict[str, str], device_key: str) -> None:
+    app.state.command_settings = CommandSettings(poll_max_wait_s=10)
     headers = {"Authorization": f"Bearer {device_key}"}
     params = {"store_id": STORE, "device_id": DEVICE}
     started = time.monotonic()

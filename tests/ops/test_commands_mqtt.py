@@ -101,7 +101,8 @@ def tag() -> str:
 @pytest.fixture
 def cmd_settings(tag: str) -> CommandSettings:
     return CommandSettings(mqtt_url=f"mqtt://{BROKER[0]}:{BROKER[1]}", client_id=f"test-cmd-{tag}",
-                           share_group=f"test-cmd-{tag}", session_expiry_s=60, republish_every_s=0.5)
+                           share_group=f"test-cmd-{tag}", session_expiry_s=60, republish_every_s=0.5,
+                           publish_timeout_s=1.0)
 
 
 @pytest.fixture
@@ -230,7 +231,7 @@ def test_listener_republishes_what_the_api_could_not_and_dead_letters_bad_report
     listener: CommandResultListener, device: Device,
 ) -> None:
     # The API's broker is away (nothing listens on this port): the command is stored unpublished.
-    app.state.command_settings = cmd_settings.model_copy(update={"mqtt_url": "mqtt://127.0.0.1:9", "publish_timeout_s": 1.0})
+    app.state.command_settings = cmd_settings.model_copy(update={"mqtt_url": "mqtt://127.0.0.1:9"})
     operator = bearer(key("hq-operator", "commands:write"))
     device.start()
     r = client.post(C, json={"store_id": device.store, "device_id": "fan-1", "action": "test.echo",

@@ -275,7 +275,9 @@ class CommandResultListener:
     def _republish(self) -> None:
         try:
             with self.db.read_session() as session:
-                commands = [service.to_contract(r) for r in service.unpublished(session, datetime.now(timezone.utc))]
+                # The API publishes right after issuing; give it its publish timeout (and a second) first.
+                rows = service.unpublished(session, datetime.now(timezone.utc), grace_s=self.settings.publish_timeout_s + 1)
+                commands = [service.to_contract(r) for r in rows]
         except Exception as exc:  # noqa: BLE001 - next round
             log.warning("commands: could not read unpublished commands (%s: %s)", type(exc).__name__, exc)
             return

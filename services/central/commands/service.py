@@ -223,11 +223,13 @@ def deliverable(session: Session, store_id: str, device_id: str, now: datetime, 
     ))
 
 
-def unpublished(session: Session, now: datetime, limit: int = 100) -> list[CommandRow]:
-    """Pending, unexpired commands not yet on the broker (it was away when they were issued)."""
+def unpublished(session: Session, now: datetime, grace_s: float, limit: int = 100) -> list[CommandRow]:
+    """Pending, unexpired commands not yet on the broker (it was away when they were issued),
+    issued more than ``grace_s`` ago: younger ones may still be on their way from the API."""
     return list(session.scalars(
         select(CommandRow)
-        .where(CommandRow.status == PENDING, CommandRow.published_at.is_(None), CommandRow.expires_at > now)
+        .where(CommandRow.status == PENDING, CommandRow.published_at.is_(None), CommandRow.expires_at > now,
+               CommandRow.issued_at < now - timedelta(seconds=grace_s))
         .order_by(CommandRow.issued_at)
         .limit(limit)
     ))
