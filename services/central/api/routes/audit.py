@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from services.central import audit
 from services.central.api.deps import AuditReader, ReadSession
 from services.central.api.schemas.audit import AuditEntryOut, VerifyOut
-from services.central.api.schemas.common import Page
+from services.central.api.schemas.common import MAX_DB_INT, MAX_OFFSET, Page
 from services.central.db.tables import AuditEntry
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -23,9 +23,9 @@ def list_audit(
     action: str | None = None,
     actor: str | None = None,
     subject: str | None = None,
-    after_seq: Annotated[int | None, Query(ge=0, description="only entries with seq > this")] = None,
+    after_seq: Annotated[int | None, Query(ge=0, le=MAX_DB_INT, description="only entries with seq > this")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[AuditEntryOut]:
     """Entries, newest first."""
     conditions = [

@@ -9,13 +9,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from services.central.api.body import read_limited_body
 from services.central.api.deps import DatabaseDep, EventsReader, EventsWriter, ReadSession, SettingsDep, store_scope
 from services.central.api.errors import unprocessable
-from services.central.api.schemas.common import Page
+from services.central.api.schemas.common import MAX_OFFSET, Page
 from services.central.api.schemas.events import EventOut, IngestOut
 from services.central.auth import Principal
 from services.central.db.session import Database
@@ -25,6 +25,7 @@ from services.central.metrics import observe_ingest
 from services.central.reads.events import EventFilter, get_event, list_events
 from services.central.settings import Settings
 from services.contract import MAX_BATCH, Event, UseCase
+from services.contract.events import to_utc
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -93,15 +94,15 @@ def _iso_8601(value: object) -> object:
     return value
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-IsoTime = Annotated[datetime, BeforeValidator(_iso_8601)]
+def _query_utc(value: datetime) -> datetime:
+    # A time without a zone in a query string is taken as UTC; one that cannot be expressed in
+    # UTC (year 1 at +01:00) is a 422 naming the parameter. No clock-skew bound here: asking
+    # about the future is a legitimate (empty) query.
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else to_utc(value)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # A time without a zone in a query string is taken as UTC.
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoTime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_query_utc)]
 
 
 @router.get("", response_model=Page[EventOut])
@@ -115,7 +116,7 @@ def read_events(
     since: Annotated[IsoTime | None, Query(description="occurred_at >= since (ISO 8601; UTC if no zone)")] = None,
     until: Annotated[IsoTime | None, Query(description="occurred_at < until")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[EventOut]:
     """Stored events, newest first."""
     f = EventFilter(
@@ -123,8 +124,8 @@ def read_events(
         camera_id=camera_id,
         type=event_type,
         use_case=use_case.value if use_case else None,
-        since=_utc(since),
-        until=_utc(until),
+        since=since,
+        until=until,
     )
     rows, total = list_events(session, f, limit, offset)
     return Page[EventOut](data=[EventOut.model_validate(r) for r in rows], count=total)

@@ -8,6 +8,12 @@ from pydantic import BaseModel, ConfigDict
 
 T = TypeVar("T")
 
+#: Largest integer a path or query parameter may carry where it reaches the database (ids,
+#: sequence numbers, offsets): the range of the ``Integer`` columns on PostgreSQL. Larger values
+#: are a 422 from validation, never an overflow inside SQLite or PostgreSQL.
+MAX_DB_INT = 2**31 - 1
+MAX_OFFSET = MAX_DB_INT
+
 
 class Out(BaseModel):
     """Base of response shapes: built from table rows by attribute."""

@@ -51,7 +51,7 @@ class WebhookIn(In):
         import re
 
         for t in value:
-            if not re.match(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", t) or len(t) > 64:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", t) or len(t) > 64:  # fullmatch: "$" passes "a.b\n"
                 raise ValueError(f"{t!r} is not an event type such as 'zone.over_capacity'")
         return value
 
