@@ -13,6 +13,7 @@ values, model, scores. Built from the stored contract JSON, so it explains exact
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,16 +32,39 @@ class Explained:
 
 
 def number(value: Any) -> str:
-    """Numbers as people read them: no trailing ``.0``, at most three decimals.
+    """Numbers as people read them: no trailing ``.0``, at most three decimals. Any number a
+    JSON column can hold renders (huge, infinite, NaN), so one odd value never breaks a page.
 
     >>> number(3.0), number(37.456), number(0.5), number("x")
     ('3', '37.456', '0.5', 'x')
+    >>> number(10**400), number(float("inf")), number(1e300), number(-2**60)
+    ('1.000e+400', 'inf', '1e+300', '-1.152e+18')
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
-    if float(value).is_integer():
+    if isinstance(value, int):
+        # str() of a huge int is slow (or refused past 4300 digits); float() of it overflows.
+        return str(value) if abs(value) < 10**15 else _scientific(value)
+    if not math.isfinite(value):
+        return str(value)
+    if abs(value) >= 1e15:
+        return f"{value:.4g}"
+    if value.is_integer():
         return str(int(value))
     return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def _scientific(value: int) -> str:
+    """A huge int as ``d.ddde+N`` without converting it to float (which may overflow)."""
+    digits = value.bit_length() * 30103 // 100000  # log10(2) ≈ 0.30103: a close lower bound
+    exponent = max(digits - 4, 0)
+    head = abs(value) // 10**exponent
+    while head >= 10**4:
+        head //= 10
+        exponent += 1
+    text = str(head)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{text[0]}.{text[1:]}e+{exponent + len(text) - 1}"
 
 
 def _rows(values: dict[str, Any] | None, t: Translator) -> list[tuple[str, str]]:

@@ -8,7 +8,10 @@ also listed as text.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, status
@@ -26,6 +29,65 @@ from services.central.users.roles import may_see_faces
 from services.central.users.sessions import Viewer
 
 router = APIRouter(include_in_schema=False)
+
+#: Largest coordinate or frame side taken from stored evidence, in pixels; anything beyond
+#: (2**60, 1e308, infinity) is clamped to it, so drawing and blurring never overflow.
+MAX_PIXELS = 100_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class DrawnBox:
+    """A stored evidence box made safe to draw: finite, clamped coordinates, a short label."""
+
+    xyxy: tuple[float, float, float, float]
+    label: str
+    score: float | None
+    track_id: int | None
+
+
+def _coordinate(value: Any, missing: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return missing
+    if isinstance(value, int):
+        return float(max(-MAX_PIXELS, min(MAX_PIXELS, value)))  # clamp first: float(10**400) overflows
+    return missing if math.isnan(value) else float(max(-MAX_PIXELS, min(MAX_PIXELS, value)))
+
+
+def drawn_boxes(evidence: Any) -> list[DrawnBox]:
+    """The boxes of a stored ``evidence`` document, whatever odd numbers it holds.
+
+    A coordinate that is missing or NaN widens the box to the frame's edge: these boxes also say
+    where to blur, so doubt means more blur, never less.
+
+    >>> [b.xyxy for b in drawn_boxes({"boxes": [{"xyxy": [1, 2, 10**400, float("nan")], "label": "face"}]})]
+    [(1.0, 2.0, 100000.0, 100000.0)]
+    >>> drawn_boxes({"boxes": [{"xyxy": [0, 0, 1, 1], "score": 1e999, "track_id": 2**70}]})[0]
+    DrawnBox(xyxy=(0.0, 0.0, 1.0, 1.0), label='', score=None, track_id=None)
+    """
+    boxes = evidence.get("boxes") if isinstance(evidence, dict) else None
+    out: list[DrawnBox] = []
+    for b in boxes if isinstance(boxes, list) else []:
+        xyxy = b.get("xyxy") if isinstance(b, dict) else None
+        if not isinstance(xyxy, list) or len(xyxy) != 4:
+            continue
+        x1, y1 = (_coordinate(v, -MAX_PIXELS) for v in xyxy[:2])
+        x2, y2 = (_coordinate(v, MAX_PIXELS) for v in xyxy[2:])
+        score, track = b.get("score"), b.get("track_id")
+        out.append(DrawnBox(
+            (x1, y1, x2, y2), str(b.get("label", ""))[:64],
+            float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) and 0 <= score <= 1 else None,
+            track if isinstance(track, int) and not isinstance(track, bool) and abs(track) <= 2**53 else None,
+        ))
+    return out
+
+
+def frame_size(evidence: Any) -> tuple[int, int] | None:
+    """``frame_size`` of stored evidence if it is two whole numbers from 1 to :data:`MAX_PIXELS`."""
+    size = evidence.get("frame_size") if isinstance(evidence, dict) else None
+    if (isinstance(size, list) and len(size) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_PIXELS for v in size)):
+        return size[0], size[1]
+    return None
 
 
 def _not_found(what: str) -> HTTPException:
@@ -65,7 +127,7 @@ def evidence_picture(event_id: str, viewer: Reader, db: DatabaseDep, settings: S
         row = find(session, sha) if sha else None
         if row is None or row.store_id != event.store_id:
             raise _not_found(f"picture for event {event_id}")
-    boxes = [(b["xyxy"], b.get("label", "")) for b in evidence.get("boxes", []) if len(b.get("xyxy", [])) == 4]
+    boxes = [(list(b.xyxy), b.label) for b in drawn_boxes(evidence)]
     return _serve(db, settings, viewer, row, boxes, event_id, "private, max-age=300")
 
 

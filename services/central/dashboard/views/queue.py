@@ -96,9 +96,14 @@ def _rows(session: Session, items: list[ReviewItem], now: datetime) -> list[Queu
 def _options(session: Session, viewer: Viewer, f: QueueFilter) -> dict[str, list[str]]:
     stores = [viewer.store_id] if viewer.store_id else known_stores(session)
     cameras_q = select(ReviewItem.camera_id).distinct().order_by(ReviewItem.camera_id)
-    if f.store:
-        cameras_q = cameras_q.where(ReviewItem.store_id == f.store)
-    use_cases = sorted(session.scalars(select(ReviewItem.use_case).distinct()).all())
+    use_cases_q = select(ReviewItem.use_case).distinct()
+    # A store-bound viewer's filter is always their store (QueueFilter.parse): the options list
+    # only what that store has, never a camera or use case seen elsewhere.
+    scope = f.store or viewer.store_id
+    if scope:
+        cameras_q = cameras_q.where(ReviewItem.store_id == scope)
+        use_cases_q = use_cases_q.where(ReviewItem.store_id == scope)
+    use_cases = sorted(session.scalars(use_cases_q).all())
     return {"stores": stores, "cameras": list(session.scalars(cameras_q).all()), "use_cases": use_cases}
 
 

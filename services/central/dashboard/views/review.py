@@ -16,9 +16,11 @@ from fastapi import APIRouter, Form, status
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from services.central.api.schemas.common import MAX_DB_INT
 from services.central.dashboard.access import CsrfViewer
 from services.central.dashboard.explain import explain, payload_rows
 from services.central.dashboard.i18n import Translator
+from services.central.dashboard.views.media import drawn_boxes, frame_size
 from services.central.dashboard.web import SignedInUi, Ui
 from services.central.db.tables import ReviewItem
 from services.central.review import service as review
@@ -121,15 +123,15 @@ class EvidenceView:
 
 def _evidence(session: Session, ui: Ui, item: ReviewItem) -> EvidenceView:
     assert ui.viewer is not None
-    evidence = item.event.evidence or {}
+    evidence = item.event.evidence if isinstance(item.event.evidence, dict) else {}
     profile = get_profile(session, item.store_id, ui.settings)
     sha = parse_ref(evidence.get("snapshot_ref"))
     row = find_snapshot(session, sha) if sha else None
-    size = evidence.get("frame_size") or ([row.width, row.height] if row else [None, None])
-    boxes = [
-        {"x": b["xyxy"][0], "y": b["xyxy"][1], "w": b["xyxy"][2] - b["xyxy"][0], "h": b["xyxy"][3] - b["xyxy"][1],
-         "label": b.get("label", ""), "score": b.get("score"), "track_id": b.get("track_id")}
-        for b in evidence.get("boxes", []) if len(b.get("xyxy", [])) == 4
+    size = frame_size(evidence) or ((row.width, row.height) if row else (None, None))
+    boxes = [  # drawn_boxes: finite and clamped, whatever odd numbers were stored
+        {"x": b.xyxy[0], "y": b.xyxy[1], "w": b.xyxy[2] - b.xyxy[0], "h": b.xyxy[3] - b.xyxy[1],
+         "label": b.label, "score": b.score, "track_id": b.track_id}
+        for b in drawn_boxes(evidence)
     ]
     faces = row is not None and not row.anonymised and may_see_faces(ui.viewer.role, profile.privacy_profile)
     return EvidenceView(row is not None, profile.privacy_profile == "minimal", faces, size[0], size[1], boxes)
@@ -147,14 +149,20 @@ def _conflict_text(message: str, t: Translator, session: Session) -> str:
     return message
 
 
+def _not_found(ui: Ui) -> Response:
+    return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
+
+
 def _page(ui: Ui, item_id: int, status_code: int = 200, error: str | None = None) -> Response:
     assert ui.viewer is not None
+    if not 0 < item_id <= MAX_DB_INT:  # no such id can exist; SQLite would overflow past 2**63
+        return _not_found(ui)
     now = datetime.now(timezone.utc)
     with ui.db.read_session() as session:
         try:
             item = review.get(session, item_id, ui.viewer.store_id)
         except review.ReviewNotFound:
-            return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
+            return _not_found(ui)
         event = item.event
         context = {
             "item": item, "event": event, "panel": _panel(session, item, ui.viewer, now),
@@ -173,11 +181,13 @@ def review_page(item_id: int, ui: SignedInUi) -> Response:
 @router.get("/reviews/{item_id}/panel")
 def review_panel(item_id: int, ui: SignedInUi) -> Response:
     assert ui.viewer is not None
+    if not 0 < item_id <= MAX_DB_INT:
+        return _not_found(ui)
     with ui.db.read_session() as session:
         try:
             item = review.get(session, item_id, ui.viewer.store_id)
         except review.ReviewNotFound:
-            return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
+            return _not_found(ui)
         panel = _panel(session, item, ui.viewer, datetime.now(timezone.utc))
     return ui.page("_review_panel.html", panel=panel, reasons=DISMISS_REASONS, error=None)
 
@@ -185,12 +195,14 @@ def review_panel(item_id: int, ui: SignedInUi) -> Response:
 def _act(ui: Ui, item_id: int, action: Any) -> Response:
     """Run ``action(session, item)`` in one unit of work; a refusal re-renders the page with the reason."""
     assert ui.viewer is not None
+    if not 0 < item_id <= MAX_DB_INT:
+        return _not_found(ui)
     try:
         with ui.db.unit_of_work() as session:
             item = review.get(session, item_id, ui.viewer.store_id, for_update=True)
             target = action(session, item)
     except review.ReviewNotFound:
-        return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
+        return _not_found(ui)
     except ReviewConflict as e:
         with ui.db.read_session() as session:
             text = _conflict_text(str(e), ui.t, session)
