@@ -13,7 +13,10 @@ Printed figures (``--json``):
   the edge publisher (end to end, queueing at central included);
 * ``lost``: generated events not in the database at the end; ``duplicates``: events the ingest
   audit entries list as stored more than once (redeliveries acknowledged as duplicates are
-  expected and reported separately as ``redelivered``).
+  expected and reported separately as ``redelivered``);
+* ``unacknowledged``: events still in the edge outboxes a while after central stored them all
+  (central's acknowledgement never reached the edge; over MQTT an edge deletes an event only on
+  central's ``_ack`` message, never on the broker's PUBACK).
 """
 
 from __future__ import annotations
@@ -227,6 +230,11 @@ def run_bench(
                         say(f"  {count}/{len(ids)} stored ({count / (last_note - started):.0f} events/s)")
                     time.sleep(0.05)
             elapsed = time.time() - started
+            # Stored is not the end: each edge must also hear so, and empty its outbox.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and any(box.depth() for box in outboxes):
+                time.sleep(0.05)
+            unacknowledged = sum(box.depth() for box in outboxes)
     finally:
         stop.set()
         for t in threads:
@@ -254,7 +262,7 @@ def run_bench(
             if ts.tzinfo is None:
                 ts = ts.replace(tzinfo=timezone.utc)
             latencies.append(max(0.0, (ts.timestamp() - t) * 1000))
-    redelivered = sum(p.stats.duplicates for p in publishers) if transport == "http" else None
+    redelivered = sum(p.stats.duplicates for p in publishers)
     return {
         "transport": transport,
         "events": events,
@@ -267,6 +275,7 @@ def run_bench(
         "lost": len(ids - stored),
         "duplicates": mentions - len(stored & ids),
         "redelivered": redelivered,
+        "unacknowledged": unacknowledged,
     }
 
 
