@@ -50,6 +50,7 @@ from edge.config_errors import (
 from edge.detectors.config import DetectorConfig, OnnxDetectorConfig
 from edge.geometry import polygon_area
 from edge.publish.config import MqttConfig
+from edge.sources.sensors.config import SensorConfig
 from edge.tracking import TrackerConfig
 from edge.usecases import analyzer_config_union, config_checks
 from services.contract.events import MAX_BATCH, Identifier
@@ -189,6 +190,9 @@ class StoreConfig(Strict):
     mqtt: MqttConfig = MqttConfig()
     outbox: OutboxConfig = Field(default_factory=lambda: {}, validate_default=True)  # type: ignore[arg-type]
     cameras: dict[Identifier, CameraConfig] = Field(min_length=1)
+    sensors: list[SensorConfig] = Field(
+        default_factory=list, description="non-camera sensors (MQTT topic, Modbus TCP); analyzers name the ones they read by id"
+    )
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -196,6 +200,9 @@ class StoreConfig(Strict):
     def path(self) -> Path | None:
         """The YAML file this config came from (None when built in code)."""
         return self._path
+
+    def sensors_by_id(self) -> dict[str, SensorConfig]:
+        return {sensor.id: sensor for sensor in self.sensors}
 
     def camera(self, camera_id: str) -> CameraConfig:
         try:
@@ -246,6 +253,23 @@ def check_analyzer_zone_refs(store: StoreConfig) -> Iterator[ConfigProblem]:
                     )
 
 
+def check_sensor_refs(store: StoreConfig) -> Iterator[ConfigProblem]:
+    """Sensor ids are unique in the store, and every sensor an analyzer names is defined."""
+    seen: set[str] = set()
+    for i, sensor in enumerate(store.sensors):
+        if sensor.id in seen:
+            yield ConfigProblem(("sensors", i, "id"), "duplicate sensor id; each sensor needs its own", sensor.id)
+        seen.add(sensor.id)
+    for cam_id, cam in store.cameras.items():
+        for i, analyzer in enumerate(cam.analyzers):
+            for j, name in enumerate(getattr(analyzer, "sensors", None) or []):
+                if name not in seen:
+                    hint = difflib.get_close_matches(name, sorted(seen), n=1)
+                    extra = f"; did you mean {hint[0]!r}?" if hint else ""
+                    yield ConfigProblem(("cameras", cam_id, "analyzers", i, "sensors", j),
+                                        f"unknown sensor; the store defines {sorted(seen)}{extra}", name)
+
+
 def check_file_sources_exist(store: StoreConfig) -> Iterator[ConfigProblem]:
     """A video file source exists (named with its resolved path)."""
     for cam_id, cam in store.cameras.items():
@@ -284,6 +308,7 @@ def check_retry_bounds(store: StoreConfig) -> Iterator[ConfigProblem]:
 
 CHECKS: tuple[Check, ...] = (
     check_analyzer_zone_refs,
+    check_sensor_refs,
     check_file_sources_exist,
     check_loop_only_for_files,
     check_detector_models_exist,

@@ -46,6 +46,7 @@ from edge.publish import HttpPublisher
 from edge.publish.factory import build_publisher
 from edge.publish.status import edge_status, start_status_reporter
 from edge.sources import Backoff, Frame, VideoSource
+from edge.sources.sensors.feed import SensorFeed
 from edge.usecases import Analyzer, EvidenceRequest, FrameContext, create_analyzer
 from services.contract import EdgeStatus, Event
 
@@ -196,6 +197,8 @@ class EdgeWorker:
         self.source: VideoSource | None = None
         try:
             self.analyzers: list[Analyzer] = build_analyzers(self.camera)
+            # Readings of the sensors the analyzers name, handed to them on this thread each frame.
+            self.sensors = SensorFeed(store.sensors_by_id(), self.analyzers)
             # Faces are found once per frame for every analyzer and for blurring; analyzers that
             # screen faces say the lowest score they use (and need the model now).
             scores = [float(a.face_score) for a in self.analyzers if hasattr(a, "face_score")]
@@ -243,6 +246,7 @@ class EdgeWorker:
         started = last_progress = time.monotonic()
         publisher_stop = threading.Event()
         self._start_publisher(publisher_stop)
+        self.sensors.start()
         tracks = Detections.empty().with_tracker_ids(np.zeros(0, np.int64))
         try:
             frame_started = time.perf_counter()
@@ -269,6 +273,7 @@ class EdgeWorker:
                         summary.events, self.outbox.depth(),
                     )
         finally:
+            self.sensors.stop()
             publisher_stop.set()
             self._stop_publisher()
             if self.publisher is not None and self.drain_timeout_s > 0 and self.outbox.depth() > 0:
@@ -303,7 +308,13 @@ class EdgeWorker:
             face_finder=self._faces,
         )
         t0 = time.perf_counter()
+        # Readings are live data: their events keep random ids (a replayed video must not repeat them).
         found = [
+            (event, ctx.evidence_for(event))
+            for i, reading in self.sensors.drain()
+            for event in self.analyzers[i].on_reading(reading, ctx)  # type: ignore[attr-defined]
+        ]
+        found += [
             (self._identified(event, frame, f"{i}:{analyzer.type}", n), ctx.evidence_for(event))
             for i, analyzer in enumerate(self.analyzers)
             for n, event in enumerate(analyzer.update(tracks, ctx))

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
 from edge.sources.video import SourceError
 from services.contract import Event
@@ -91,6 +91,10 @@ class SensorSource(Protocol):
 
 
 class ReadingAnalyzer(Protocol):
-    """An analyzer of sensor readings (a CO2 threshold, a temperature alarm): events out, or none."""
+    """An analyzer of sensor readings (a CO2 threshold, a temperature alarm): events out, or none.
 
-    def on_reading(self, reading: SensorReading) -> Iterator[Event]: ...
+    ``ctx`` is the worker's frame context of the moment the reading is handed over (store,
+    camera, time), so events carry the same envelope fields as the camera's own.
+    """
+
+    def on_reading(self, reading: SensorReading, ctx: Any) -> Iterator[Event]: ...
