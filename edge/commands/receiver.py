@@ -92,6 +92,22 @@ class CommandReceiver:
         handler: runs one command (see :data:`Handler`).
         ledger: a :class:`CommandLedger` or the path of its SQLite file (kept across restarts).
         clock: the device's UTC clock (tests pass a fixed one).
+
+    A command that a previous run started and never finished (the device stopped mid-command)
+    is not run again:
+
+    >>> import tempfile
+    >>> from datetime import datetime, timedelta, timezone
+    >>> path, now = tempfile.mkdtemp() + "/ledger.sqlite", datetime.now(timezone.utc)
+    >>> c = Command(store_id="s1", device_id="fan-1", action="test.echo", issued_by="hq",
+    ...             issued_at=now, expires_at=now + timedelta(minutes=1))
+    >>> CommandLedger(path).begin(c.command_id, c.action, now) is None  # the run that stopped
+    True
+    >>> calls = []
+    >>> after_restart = CommandReceiver("s1", "fan-1", lambda cmd: calls.append(cmd) or CommandOutcome.succeeded(), path)
+    >>> (r,) = after_restart.receive(c)
+    >>> r.status.value, r.original_status.value, r.detail.startswith("interrupted"), calls
+    ('duplicate', 'failed', True, [])
     """
 
     def __init__(self, store_id: str, device_id: str, handler: Handler, ledger: CommandLedger | str | Path,

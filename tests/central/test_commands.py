@@ -285,3 +285,11 @@ def test_reports_must_match_their_command(client: TestClient, operator: dict[str
     assert client.post(url, json=done, headers=headers).json() == {"stored": True, "status": "succeeded"}
     late = body | {"status": "failed"}  # the first final status stands
     assert client.post(url, json=late, headers=headers).json() == {"stored": True, "status": "succeeded"}
+
+
+def test_listen_without_a_broker_says_what_to_set(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    from services.central.commands.cli import commands_app
+
+    monkeypatch.delenv("ANSHIN_COMMANDS_MQTT_URL", raising=False)
+    r = CliRunner().invoke(commands_app, ["listen", "--database-url", settings.database_url, "--no-migrate"])
+    assert r.exit_code == 2 and "ANSHIN_COMMANDS_MQTT_URL" in r.output and "HTTP long-poll" in r.output, r.output
