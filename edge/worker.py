@@ -47,6 +47,7 @@ from edge.publish.factory import build_publisher
 from edge.publish.status import edge_status, start_status_reporter
 from edge.sources import Backoff, Frame, VideoSource
 from edge.sources.sensors.feed import SensorFeed
+from edge.tracking.cadence import DetectTrackCadence
 from edge.usecases import Analyzer, EvidenceRequest, FrameContext, create_analyzer
 from services.contract import EdgeStatus, Event
 
@@ -247,21 +248,17 @@ class EdgeWorker:
         publisher_stop = threading.Event()
         self._start_publisher(publisher_stop)
         self.sensors.start()
-        tracks = Detections.empty().with_tracker_ids(np.zeros(0, np.int64))
+        cadence = DetectTrackCadence(self.detector, self.tracker, self.camera.detect_every)  # as `anshin eval track` runs it
         try:
             frame_started = time.perf_counter()
             for frame in self._timed_frames(stop, max_frames):
-                if summary.frames % self.camera.detect_every == 0:
-                    t0 = time.perf_counter()
-                    detections = self.detector.detect(frame.image)
-                    t1 = time.perf_counter()
-                    tracks = self.tracker.update(detections, frame.image)
-                    t2 = time.perf_counter()
-                    self.timings.add("detect", t1 - t0)
-                    self.timings.add("track", t2 - t1)
+                step = cadence.step(frame.image)
+                if step.detected:
+                    self.timings.add("detect", step.detect_s)
+                    self.timings.add("track", step.track_s)
                     summary.detections_run += 1
                 summary.frames += 1
-                self._analyze(frame, tracks, summary)
+                self._analyze(frame, step.tracks, summary)
                 now = time.perf_counter()
                 self.timings.add_frame(now - frame_started)
                 frame_started = now
