@@ -163,3 +163,26 @@ def test_the_published_schema_checks_payloads_by_type() -> None:
     assert not validator.is_valid({**good, "use_case": "A"})
     assert not validator.is_valid({**good, "type": "zone.over_capacity"})
     assert not validator.is_valid({**good, "type": "entrance.no_mask", "use_case": "A"})  # zone payload, mask type
+
+
+def test_the_edge_occupancy_analyzer_emits_valid_payloads() -> None:
+    """The real analyzer, through a zone filling up and emptying: every event matches its type."""
+    from datetime import timedelta
+
+    from edge.config import ZoneConfig
+    from edge.detections import Detections
+    from edge.usecases.base import FrameContext
+    from edge.usecases.occupancy.analyzer import OccupancyAnalyzer
+    from edge.usecases.occupancy.config import OccupancyAnalyzerConfig
+
+    zones = {"door": ZoneConfig(polygon=[(0, 0), (1, 0), (1, 1), (0, 1)])}
+    analyzer = OccupancyAnalyzer(OccupancyAnalyzerConfig(zones={"door": {"capacity": 1}}, min_frames=1, interval_s=1), zones)
+    crowd = Detections(xyxy=[[0, 0, 10, 10], [20, 0, 30, 10]], score=[0.9, 0.8], class_id=[0, 0], tracker_id=[1, 2])
+    nobody = Detections(xyxy=[[200, 200, 210, 210]], score=[0.9], class_id=[0], tracker_id=[3])  # outside the frame
+    seen = []
+    for k, tracks in enumerate([crowd, crowd, nobody, nobody]):
+        ctx = FrameContext("s1", "c1", NOW + timedelta(seconds=2 * k), (100, 100))
+        for e in analyzer.update(tracks, ctx):
+            validate_event_payload(e)
+            seen.append(e.type)
+    assert {"zone.occupancy", "zone.overcrowded", "zone.cleared"} <= set(seen)
