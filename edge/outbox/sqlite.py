@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts        INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT,
     last_attempt_at REAL,
-    in_flight_until REAL                                -- unix seconds; set: sent, awaiting central's ack
+    in_flight_until REAL,                               -- unix seconds; set: sent, awaiting central's ack
+    sends           INTEGER NOT NULL DEFAULT 0          -- times marked in flight (backs off re-sends)
 );
 CREATE TABLE IF NOT EXISTS dead_letters (
     event_id    TEXT PRIMARY KEY,
@@ -111,6 +112,8 @@ def _setup(db: sqlite3.Connection, attempts: int = 50, wait_s: float = 0.1) -> N
             columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
             if "in_flight_until" not in columns:  # an outbox written by an older edge build
                 db.execute("ALTER TABLE outbox ADD COLUMN in_flight_until REAL")
+            if "sends" not in columns:
+                db.execute("ALTER TABLE outbox ADD COLUMN sends INTEGER NOT NULL DEFAULT 0")
             return
         except sqlite3.OperationalError as e:
             if "locked" not in str(e) or attempt == attempts - 1:
@@ -201,13 +204,20 @@ class Outbox:
 
     def mark_in_flight(self, event_ids: Iterable[str], timeout_s: float) -> None:
         """These ids were sent and accepted by the transport (e.g. a broker's PUBACK), not yet
-        stored by central: skip them in :meth:`peek` for ``timeout_s`` seconds, then send again."""
-        until = time.time() + timeout_s
-        rows = [(until, str(i)) for i in event_ids]
+        stored by central: skip them in :meth:`peek` for ``timeout_s`` seconds, then send again.
+
+        The wait doubles with each send of the same event, up to 16 x ``timeout_s``: while central's
+        ingest is down and the broker queues for it, re-sending the whole backlog every
+        ``timeout_s`` would multiply that queue.
+        """
+        now = time.time()
+        rows = [(now, float(timeout_s), str(i)) for i in event_ids]
         if not rows:
             return
         with self._lock, _transaction(self._db):
-            self._db.executemany("UPDATE outbox SET in_flight_until = ? WHERE event_id = ?", rows)
+            self._db.executemany(
+                "UPDATE outbox SET in_flight_until = ? + ? * (1 << MIN(sends, 4)), sends = sends + 1 WHERE event_id = ?",
+                rows)
 
     def release_in_flight(self) -> int:
         """Make every in-flight event ready to send again (a reconnect: the broker may have lost them)."""

@@ -157,3 +157,51 @@ def test_cameras_opening_one_new_store_outbox_at_once_all_get_it(tmp_path):
         assert len(opened) == 4 and opened[0].depth() == 3  # the same 3 ids from every camera: stored once
         for box in opened:
             box.close()
+
+
+def test_in_flight_events_stay_queued_and_come_back_after_their_deadline_or_a_release(box):
+    import time
+
+    events = make_events(4)
+    box.append(events)
+    box.mark_in_flight(ids(events[:2]), timeout_s=0.3)  # PUBACKed, central has not acknowledged yet
+    assert [i.event_id for i in box.peek(10)] == ids(events[2:])
+    assert (box.depth(), box.in_flight()) == (4, 2)
+    time.sleep(0.35)
+    assert [i.event_id for i in box.peek(10)] == ids(events)  # no acknowledgement in time: send again
+    box.mark_in_flight(ids(events), timeout_s=60)
+    assert box.peek(10) == [] and box.release_in_flight() == 4  # a reconnect: the broker may have lost them
+    assert [i.event_id for i in box.peek(10)] == ids(events)
+    assert box.ack(ids(events[:3])) == 3 and box.depth() == 1
+
+
+def test_each_resend_of_an_in_flight_event_waits_twice_as_long_up_to_sixteen_times(box):
+    import sqlite3
+    import time
+
+    [event] = make_events(1)
+    box.append([event])
+    waits = []
+    for _ in range(6):
+        before = time.time()
+        box.mark_in_flight([str(event.event_id)], timeout_s=10)
+        with sqlite3.connect(box.path) as db:
+            waits.append(round(db.execute("SELECT in_flight_until FROM outbox").fetchone()[0] - before))
+    assert waits == [10, 20, 40, 80, 160, 160]
+
+
+def test_an_outbox_of_an_older_build_gains_the_in_flight_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, "
+                   "body TEXT NOT NULL, created_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
+                   "last_error TEXT, last_attempt_at REAL)")
+        [event] = make_events(1)
+        db.execute("INSERT INTO outbox (event_id, body, created_at) VALUES (?, ?, 0)",
+                   (str(event.event_id), event.model_dump_json()))
+    with Outbox(path) as box:
+        assert [i.event_id for i in box.peek(5)] == [str(event.event_id)]
+        box.mark_in_flight([str(event.event_id)], timeout_s=60)
+        assert box.peek(5) == [] and box.in_flight() == 1
