@@ -293,3 +293,27 @@ def test_listen_without_a_broker_says_what_to_set(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("ANSHIN_COMMANDS_MQTT_URL", raising=False)
     r = CliRunner().invoke(commands_app, ["listen", "--database-url", settings.database_url, "--no-migrate"])
     assert r.exit_code == 2 and "ANSHIN_COMMANDS_MQTT_URL" in r.output and "HTTP long-poll" in r.output, r.output
+
+
+def test_a_running_http_device_picks_up_commands_as_they_come(app: FastAPI, client: TestClient, operator: dict[str, str],
+                                                              device_key: str, tmp_path: Path) -> None:
+    app.state.command_settings = CommandSettings(poll_max_wait_s=1)
+    handler = RecordingHandler()
+    receiver = CommandReceiver(STORE, DEVICE, handler, tmp_path / "ledger.sqlite")
+    channel = HttpCommandChannel(receiver, api_key=device_key, wait_s=1, client=client, retry_initial_s=0.05)
+    stop = threading.Event()
+    running = threading.Thread(target=channel.run, args=(stop,), daemon=True)
+    running.start()
+    try:
+        ids = [issue(client, operator, arguments={"say": f"n{i}"}).json()["command_id"] for i in range(3)]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(
+                client.get(f"{C}/{i}", headers=operator).json()["status"] != "succeeded" for i in ids):
+            time.sleep(0.1)
+        assert [client.get(f"{C}/{i}", headers=operator).json()["status"] for i in ids] == ["succeeded"] * 3
+        assert sorted(c.arguments["say"] for c in handler.calls) == ["n0", "n1", "n2"]
+    finally:
+        stop.set()
+        running.join(timeout=10)
+        receiver.close()
+    assert not running.is_alive()
