@@ -259,6 +259,13 @@ def test_huge_integers_in_paths_are_4xx(client: TestClient, db: Database, auth: 
     assert client.get(f"/reviews/{number}/panel").status_code == 404
 
 
+@pytest.mark.parametrize("query", ["before=9223372036854775808", "offset=9223372036854775808",
+                                   "before=2147483648&offset=2147483648", "offset=" + "9" * 30])
+def test_huge_integers_in_the_audit_views_query_are_not_5xx(client: TestClient, db: Database, query: str) -> None:
+    sign_in(client, db, "sato", role="admin")
+    assert client.get(f"/audit?{query}").status_code in (200, 422)
+
+
 # ------------------------------------------------------------------------ the event stream
 
 @pytest.mark.parametrize("header", ["²", "١٢", "-1", "1e3", "9" * 5000, " 3", "abc"])
