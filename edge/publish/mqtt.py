@@ -167,6 +167,7 @@ class MqttPublisher(OutboxPublisher):
         # central has not acknowledged goes again. Subscriptions may be lost with it: renew them.
         with self._ack_lock:
             topics = sorted(self._ack_topics)
+            self._awaiting.clear()  # sent again because of this reconnect, not for want of an ack
         for topic in topics:
             client.subscribe(topic, qos=1)
         try:
