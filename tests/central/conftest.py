@@ -19,7 +19,7 @@ from services.central.db.session import Database
 from services.central.settings import Settings
 
 TABLES = ("review_decisions, review_items, events, audit_log, api_keys, users, user_sessions, stores, snapshots, "
-          "command_results, commands")
+          "command_results, commands, sign_in_failures")
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

@@ -248,6 +248,21 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in a row; 0 after a success
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # too many failures; a manager unlocks
+
+
+class SignInFailure(Base):
+    """Failed sign-ins of one account (``user:<id>``, or ``user:unknown`` for names that do not
+    exist) in one window; summarised in one ``auth.failed`` audit entry when the window closes
+    (see ``services.central.users.signin``)."""
+
+    __tablename__ = "sign_in_failures"
+
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    name_digests: Mapped[list[str]] = mapped_column(JsonDoc, default=list)  # unknown names: sha256, never the name
 
 
 class UserSession(Base):

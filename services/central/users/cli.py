@@ -1,4 +1,4 @@
-"""``anshin users add|passwd|disable|enable|list``: dashboard accounts.
+"""``anshin users add|passwd|disable|enable|unlock|list``: dashboard accounts.
 
 Passwords are asked twice on a terminal, read from stdin with ``--password-stdin`` (scripts), or
 made up and printed once with ``--generate``. Every change is audited with actor ``cli``.
@@ -150,6 +150,18 @@ def users_enable(name: Annotated[str, typer.Option("--name")], database_url: Dat
     _set_disabled(name, False, database_url)
 
 
+@users_app.command("unlock")
+def users_unlock(name: Annotated[str, typer.Option("--name")], database_url: DatabaseUrl = None) -> None:
+    """Lift a lockout after repeated failed sign-ins (audited as ``user.unlock``)."""
+    from services.central.settings import Settings
+    from services.central.users.signin import unlock
+
+    window_s = (Settings(database_url=database_url) if database_url else Settings()).sign_in_audit_window_s
+    with _session(database_url) as session:
+        was_locked = unlock(session, _user_named(session, name), "cli", window_s)
+    typer.echo(f"user {name!r} unlocked" if was_locked else f"user {name!r} was not locked (failure count reset)")
+
+
 @users_app.command("list")
 def users_list(database_url: DatabaseUrl = None) -> None:
     """Accounts: id, name, role, store, state."""
@@ -160,5 +172,5 @@ def users_list(database_url: DatabaseUrl = None) -> None:
     with _session(database_url, read_only=True) as session:
         rows = session.scalars(select(UserRow).order_by(UserRow.id)).all()
     for u in rows:
-        state = "disabled" if u.disabled_at else "active"
+        state = "disabled" if u.disabled_at else "locked" if u.locked_at else "active"
         typer.echo(f"{u.id}\t{u.name}\t{u.role}\t{u.store_id or '*'}\t{state}")

@@ -1,4 +1,5 @@
-"""User accounts: create, change password, disable, check a sign-in. Each change is audited.
+"""User accounts: create, change password, disable. Each change is audited (signing in:
+:mod:`.signin`).
 
 Functions work inside the caller's transaction and never commit. The audit chain names a user
 ``user:<id>`` (see :func:`actor_of`), never by name: names are personal data and stay in the
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from services.central import audit
 from services.central.db.tables import UserRow
 from services.central.users.actors import actor_of, user_id_of  # noqa: F401 (re-exported)
-from services.central.users.passwords import burn_time, check_strength, hash_password, needs_rehash, verify_password
+from services.central.users.passwords import check_strength, hash_password
 from services.central.users.roles import Role
 from services.central.users.sessions import end_all_sessions
 
@@ -30,6 +31,15 @@ class UserError(ValueError):
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def valid_name(name: str) -> bool:
+    """Whether ``name`` could be an account's name (a sign-in with any other is not looked up).
+
+    >>> valid_name("tanaka.k@tokyo-01"), valid_name(""), valid_name("x" * 65), valid_name("a b")
+    (True, False, False, False)
+    """
+    return bool(_NAME.match(name or ""))
 
 
 def _check(name: str, role: str, locale: str | None) -> Role:
@@ -110,27 +120,6 @@ def ensure_user(
 
 def find_user(session: Session, name: str) -> UserRow | None:
     return session.scalar(select(UserRow).where(UserRow.name == name))
-
-
-def check_sign_in(session: Session, name: str, password: str) -> UserRow | None:
-    """The user if ``name``/``password`` are right and the account is enabled, else None.
-
-    Audits the attempt either way (the caller commits): ``user.login`` or ``user.login_failed``
-    (subject ``user:<id>``, or ``user:unknown`` for a name that does not exist).
-    """
-    user = find_user(session, name) if _NAME.match(name or "") else None
-    if user is None:
-        burn_time(password)
-        audit.append(session, "anonymous", "user.login_failed", "user:unknown", {"reason": "unknown name"})
-        return None
-    ok = verify_password(user.password_hash, password)
-    if not ok or user.disabled_at is not None:
-        reason = "wrong password" if not ok else "account disabled"
-        audit.append(session, "anonymous", "user.login_failed", actor_of(user.id), {"user_id": user.id, "reason": reason})
-        return None
-    if needs_rehash(user.password_hash):  # parameters were raised since this hash was made
-        user.password_hash = hash_password(password)
-    return user
 
 
 def names_by_actor(session: Session, actors: set[str]) -> dict[str, str]:

@@ -2,11 +2,16 @@
 
 The sign-in form is protected against login CSRF by a double-submit token (a random cookie that
 the form must repeat); after sign-in every form carries the session's own CSRF token.
+
+Signing in is throttled per client address and per account and never holds the database while
+argon2 runs (:mod:`services.central.users.signin`); the route is async so that waiting attempts
+hold no request thread either.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
@@ -21,10 +26,37 @@ from services.central.dashboard.access import (
     safe_next,
 )
 from services.central.dashboard.web import PublicUi
-from services.central.users.service import check_sign_in
-from services.central.users.sessions import end_session, start_session
+from services.central.settings import Settings
+from services.central.users.sessions import end_session
+from services.central.users.signin import sign_in
+from services.central.users.throttle import SignInThrottle
 
 router = APIRouter(include_in_schema=False)
+
+#: Messages of this view only (en, ja): the failure text says what may have happened without
+#: telling which (wrong name, wrong password, locked account).
+_TEXT = {
+    "failed": ("Wrong user name or password. After repeated failures an account is locked; a manager can unlock it.",
+               "ユーザー名またはパスワードが違います。失敗が続くとアカウントはロックされます。解除は管理者に依頼してください。"),
+    "throttled": ("Too many sign-in attempts. Please wait {s} seconds and try again.",
+                  "サインインの試行が多すぎます。{s} 秒待ってからもう一度お試しください。"),
+}
+_THROTTLE_LOCK = threading.Lock()
+
+
+def _text(ui: PublicUi, key: str, **values: object) -> str:
+    en, ja = _TEXT[key]
+    return (ja if ui.t.locale == "ja" else en).format(**values)
+
+
+def throttle_of(request: Request, settings: Settings) -> SignInThrottle:
+    """The app's sign-in throttle (one per app, made on first use)."""
+    state = request.app.state
+    with _THROTTLE_LOCK:
+        if getattr(state, "sign_in_throttle", None) is None:
+            state.sign_in_throttle = SignInThrottle(
+                settings.sign_in_address_per_min, settings.sign_in_account_per_min, settings.sign_in_concurrency)
+        return state.sign_in_throttle  # type: ignore[no-any-return]
 
 
 def _login_page(ui: PublicUi, next_path: str, status_code: int = 200, error: str | None = None,
@@ -44,7 +76,7 @@ def login_form(ui: PublicUi, next: str | None = None, out: bool = False) -> Resp
 
 
 @router.post("/login")
-def login(
+async def login(
     ui: PublicUi,
     request: Request,
     name: Annotated[str, Form(max_length=64)] = "",
@@ -56,13 +88,17 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
         return _login_page(ui, target, status.HTTP_403_FORBIDDEN, error=ui.t("login.expired"))
-    with ui.db.unit_of_work() as session:  # commits the audit entry of a failed attempt too
-        user = check_sign_in(session, name.strip(), password)
-        token = start_session(session, user, ui.settings.session_max_s)[0] if user is not None else None
-    if token is None:
-        return _login_page(ui, target, status.HTTP_401_UNAUTHORIZED, error=ui.t("login.failed"))
+    address = request.client.host if request.client else "unknown"
+    result = await sign_in(ui.db, throttle_of(request, ui.settings), ui.settings, name.strip(), password, address)
+    if result.refusal is not None:
+        page = _login_page(ui, target, status.HTTP_429_TOO_MANY_REQUESTS,
+                           error=_text(ui, "throttled", s=result.refusal.retry_after_s))
+        page.headers["Retry-After"] = str(result.refusal.retry_after_s)
+        return page
+    if result.token is None:
+        return _login_page(ui, target, status.HTTP_401_UNAUTHORIZED, error=_text(ui, "failed"))
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
-    response.set_cookie(SESSION_COOKIE, token, max_age=ui.settings.session_max_s, httponly=True, samesite="lax",
+    response.set_cookie(SESSION_COOKIE, result.token, max_age=ui.settings.session_max_s, httponly=True, samesite="lax",
                         secure=cookie_secure(request, ui.settings.cookie_secure), path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
