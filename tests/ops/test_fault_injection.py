@@ -12,13 +12,18 @@ kills it with SIGKILL where the case says so; central writes to a throwaway Post
 3. Poison messages among valid ones of another store: the valid ones are stored, each poison
    message sits in the dead letters with its reason, the ingest worker keeps going.
 4. A reconnect ends the edge publisher's backoff at once.
+5. The edge process is killed (kill -9) mid-video: restarted, it replays the file under the same
+   deterministic event ids; nothing is stored twice and nothing is missing.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -44,6 +49,7 @@ from services.contract import Event, mqtt_topic
 from .conftest import occupancy, stored_ids, stored_mentions, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.mqtt]
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Long enough that the broker never saves during a test: a kill -9 loses all it holds.
 NEVER_SAVES_S = 3600
@@ -294,3 +300,79 @@ def test_a_reconnect_ends_the_publishers_backoff_at_once(central, pg_url: str, t
             publisher.close()
         outbox.close()
     assert_exactly_once(pg_url, store, [str(e.event_id) for e in events])
+
+
+def short_clip(folder: Path, frames: int) -> Path:
+    """The first frames of PETS 2009 (people walking through a plaza) as a video file."""
+    import cv2
+
+    from edge.paths import media_dir
+
+    source = cv2.VideoCapture(str(media_dir() / "pets2009_vtest_480x360.mp4"))
+    path = folder / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (480, 360))
+    for _ in range(frames):
+        ok, image = source.read()
+        assert ok, "PETS 2009 clip missing (edge media folder)"
+        writer.write(image)
+    writer.release()
+    source.release()
+    return path
+
+
+def edge_store_yaml(folder: Path, name: str, video: Path, broker_url: str) -> Path:
+    """One store, one camera on ``video``, an occupancy event every frame, publishing over MQTT."""
+    path = folder / f"{name}.yaml"
+    path.write_text(json.dumps({
+        "store_id": "fi-video", "privacy_profile": "standard", "publisher": "mqtt",
+        "mqtt": {"url": broker_url, "retry_initial_s": 0.1, "retry_max_s": 0.5, "delivery_timeout_s": 30},
+        "outbox": {"path": str(folder / f"{name}.sqlite")},
+        "cameras": {"aisle": {
+            "source": str(video), "tracker": {"frame_rate": 10}, "detect_every": 2,
+            "zones": {"all": {"polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}},
+            "analyzers": [{"type": "occupancy", "interval_s": 0.1, "min_frames": 1, "hysteresis": 0,
+                           "zones": {"all": {"capacity": 1}}}],
+        }},
+    }))  # JSON is YAML
+    return path
+
+
+def edge_process(config: Path, *extra: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSHIN_")}
+    return subprocess.Popen([sys.executable, "-c", "from anshin.cli import app; app()", "edge", "run", "--config", str(config),
+                             "--progress-every", "60", "--log-level", "WARNING", *extra],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.timeout(120)
+def test_edge_killed_mid_video_replays_and_nothing_is_stored_twice(central, pg_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """kill -9 of the edge process while it publishes; restarted, it replays the file from frame 0
+    under the same deterministic event ids: the events central has are stored once, the rest arrive."""
+    db, settings = central
+    video = short_clip(tmp_path, 30)
+    with LocalBroker(autosave_interval_s=NEVER_SAVES_S) as broker:
+        # The ids the whole file yields (not published: its own outbox is the reference).
+        reference = edge_process(edge_store_yaml(tmp_path, "reference", video, broker.url), "--no-publish")
+        out, _ = reference.communicate(timeout=60)
+        assert reference.returncode == 0, out.decode()[-2000:]
+        with Outbox(tmp_path / "reference.sqlite") as box:
+            expected = [i.event_id for i in box.peek(10_000)]
+        assert len(expected) >= 20
+
+        config = edge_store_yaml(tmp_path, "edge", video, broker.url)
+        with ingest_worker(db, settings, broker, "fi-ingest-video"):
+            first = edge_process(config, "--drain-timeout", "30")
+            try:
+                assert wait_until(lambda: len(stored_ids(db, "fi-video")) >= 5 or first.poll() is not None, 60)
+            finally:
+                first.kill()  # kill -9, mid-video: events queued, in flight, and stored
+                first.wait(timeout=10)
+            before = set(stored_ids(db, "fi-video"))
+            assert 0 < len(before) < len(expected), "the edge was not killed mid-video"
+            again = edge_process(config, "--drain-timeout", "30")
+            out, _ = again.communicate(timeout=90)
+            assert again.returncode == 0, out.decode()[-2000:]
+        with Outbox(tmp_path / "edge.sqlite") as box:
+            assert (box.depth(), box.dead_letter_depth()) == (0, 0)
+    assert before <= set(expected)
+    assert_exactly_once(pg_url, "fi-video", expected)
