@@ -25,7 +25,8 @@ def ingest_mqtt(
     progress_every: Annotated[float, typer.Option("--progress-every", min=0.5, help="seconds between progress lines")] = 30.0,
     migrate: Annotated[bool, typer.Option("--migrate/--no-migrate", help="bring the schema to the latest migration first")] = True,
 ) -> None:
-    """Subscribe to $share/<group>/anshin/v1/# and store events idempotently (acks after commit).
+    """Subscribe to $share/<group>/anshin/v1/# and store events idempotently; after each commit,
+    PUBACK the broker and acknowledge the stored ids to each edge on anshin/v1/<store>/<camera>/_ack.
 
     Broker credentials come from ANSHIN_MQTT_USERNAME / ANSHIN_MQTT_PASSWORD only.
     """
@@ -55,7 +56,8 @@ def ingest_mqtt(
         while not stop.wait(progress_every):
             s = worker.stats
             typer.echo(f"ingest: {s.messages} messages, {s.stored} stored, {s.duplicates} duplicates, "
-                       f"{s.dead_letters} dead letters, {s.db_retries} db retries, connected={s.connected}", err=True)
+                       f"{s.dead_letters} dead letters, {s.db_retries} db retries, {s.acks_sent} acks to edges, "
+                       f"connected={s.connected}", err=True)
     finally:
         stop.set()
         thread.join(timeout=30)
