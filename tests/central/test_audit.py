@@ -190,3 +190,59 @@ def test_a_deleted_review_decision_row_is_named(db: Database, activity: int) -> 
     _tamper(db, delete(ReviewDecision))
     result = _verify(db)
     assert not result.ok and result.reason and "deleted" in result.reason and result.bad_row
+
+
+def _jpeg(seed: int) -> bytes:
+    import cv2
+    import numpy as np
+
+    pixels = np.random.default_rng(seed).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    return bytes(cv2.imencode(".jpg", pixels)[1])
+
+
+def test_snapshot_uploads_are_audited_evidence_and_unanonymised_ones(client: TestClient, db: Database, auth: Auth) -> None:
+    writer = auth("edge-tokyo", "events:write", store="tokyo-01")
+
+    def upload(data: bytes, kind: str, anonymised: bool) -> None:
+        r = client.post("/api/v1/snapshots", content=data, headers={**writer, "Content-Type": "image/jpeg"},
+                        params={"store_id": "tokyo-01", "camera_id": "door", "kind": kind,
+                                "anonymised": str(anonymised).lower()})
+        assert r.status_code == 200, r.text
+
+    upload(_jpeg(1), "evidence", True)
+    upload(_jpeg(1), "evidence", True)  # the same bytes again: nothing new stored, nothing new audited
+    upload(_jpeg(2), "live", False)  # faces in the clear
+    upload(_jpeg(3), "live", True)  # blurred, replaced within minutes: not audited
+    with db.read_session() as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "snapshot.upload")
+                                  .order_by(AuditEntry.seq)).all()
+        assert audit.verify(session).ok
+    assert [(e.actor, e.details["kind"], e.details["anonymised"]) for e in entries] == [
+        ("edge-tokyo", "evidence", True), ("edge-tokyo", "live", False)]
+    assert entries[1].subject == f"snapshot:{entries[1].details['sha256']}" and entries[1].details["camera_id"] == "door"
+
+
+def test_edge_status_is_audited_when_an_edge_appears_or_changes_state_not_per_report(
+    client: TestClient, db: Database, auth: Auth
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    edge = auth("edge-tokyo", "events:write", store="tokyo-01")
+    start = datetime.now(timezone.utc)
+
+    def report(i: int, oldest_age_s: float = 1.0, dead_letters: int = 0) -> None:
+        body = {"store_id": "tokyo-01", "camera_id": "door", "at": (start + timedelta(seconds=15 * i)).isoformat(),
+                "outbox_depth": 3, "dead_letters": dead_letters, "oldest_age_s": oldest_age_s, "inference_ms": 20.0}
+        assert client.post("/api/v1/edges/status", json=body, headers=edge).status_code == 200
+
+    for i in range(5):
+        report(i)  # first report audited, the next four not
+    report(5, oldest_age_s=600.0)  # backlog
+    report(6, oldest_age_s=700.0)
+    report(7)  # back to ok
+    with db.read_session() as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "edge.status")
+                                  .order_by(AuditEntry.seq)).all()
+    assert [(e.details["status"], e.details["previous"]) for e in entries] == [
+        ("ok", None), ("backlog", "ok"), ("ok", "backlog")]
+    assert {(e.actor, e.subject) for e in entries} == {("edge-tokyo", "edge:tokyo-01/door")}

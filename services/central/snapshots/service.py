@@ -3,8 +3,12 @@
 An upload is checked before anything is stored: a JPEG that decodes, a known kind, a store whose
 privacy profile allows images (``minimal`` keeps none). Evidence snapshots are kept (retention is
 the purge job's business); live pictures are pruned to the newest ``live_snapshots_kept`` per
-camera. Uploads are not audited one by one: an evidence snapshot's digest is in its event's
-``snapshot_ref``, which the ``events.ingest`` entry's ``stored_sha256`` already covers.
+camera.
+
+Audited (``snapshot.upload``, actor: the uploading key): every new evidence picture and every
+picture the edge did *not* anonymise (faces in the clear: personal data arriving), with its
+digest, kind, store, camera and size. Anonymised live pictures are not audited one by one:
+they arrive every few seconds, are blurred, and are deleted again within minutes.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.central import audit
 from services.central.db.tables import SnapshotRow
 from services.central.snapshots.blobs import BlobStore
 from services.central.snapshots.images import ImageError, decode_jpeg, encode_jpeg
@@ -66,6 +71,7 @@ def accept(
     height, width = image.shape[:2]
     sha = blobs.save(upload.data)
     row = session.get(SnapshotRow, (sha, upload.kind))
+    is_new = row is None
     if row is None:
         row = SnapshotRow(
             sha256=sha, store_id=upload.store_id, camera_id=upload.camera_id, kind=upload.kind, width=width,
@@ -78,6 +84,11 @@ def accept(
     session.flush()
     if upload.kind == "live":
         _prune_live(session, blobs, upload.store_id, upload.camera_id, keep_live)
+    if is_new and (upload.kind == "evidence" or not upload.anonymised):
+        audit.append(session, uploader, "snapshot.upload", f"snapshot:{sha}", {
+            "sha256": sha, "kind": upload.kind, "store_id": upload.store_id, "camera_id": upload.camera_id,
+            "anonymised": upload.anonymised, "size_bytes": len(upload.data),
+        })
     return row
 
 

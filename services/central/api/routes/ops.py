@@ -61,7 +61,7 @@ def report_edge_status(report: EdgeStatus, db: DatabaseDep, principal: EventsWri
     store_scope(principal, report.store_id)
     now = datetime.now(timezone.utc)
     with db.unit_of_work() as session:
-        edges.upsert(session, [report], now)
+        edges.upsert(session, [report], now, actor=principal.name)  # audited when the edge's state changes
         rows = edges.list_status(session, report.store_id)
     row = next(r for r in rows if r.camera_id == report.camera_id)
     return EdgeStatusOut.model_validate(row)
