@@ -84,7 +84,7 @@ class CentralConfig(Strict):
     @field_validator("api_key_env")
     @classmethod
     def _env_name(cls, value: str) -> str:
-        if not _ENV_NAME.match(value):
+        if not _ENV_NAME.fullmatch(value):
             raise ValueError("must be an environment variable name such as ANSHIN_EDGE_KEY (the key itself stays out of the file)")
         return value
 

@@ -61,7 +61,7 @@ def _no_nul(value: str | None) -> str | None:
 
 
 def _action(value: str) -> str:
-    if not _ACTION.match(value):
+    if not _ACTION.fullmatch(value):
         raise ValueError("must be dotted lower-case words such as 'ventilation.set_level'")
     return value
 

@@ -74,7 +74,7 @@ class _Measured(Strict):
     @field_validator("quantity")
     @classmethod
     def _quantity_name(cls, value: str) -> str:
-        if not _QUANTITY.match(value):
+        if not _QUANTITY.fullmatch(value):
             raise ValueError("must be snake_case such as co2_ppm, temperature_c or humidity_pct")
         return value
 
@@ -97,7 +97,7 @@ class _SensorBase(Strict):
     @field_validator("id")
     @classmethod
     def _sensor_id(cls, value: str) -> str:
-        if not _SENSOR_ID.match(value):
+        if not _SENSOR_ID.fullmatch(value):
             raise ValueError("must be 1-64 letters, digits, '_', '.', ':' or '-', starting with a letter or digit")
         return value
 
@@ -144,7 +144,7 @@ class MqttSensorConfig(_SensorBase, _Measured):
     @field_validator("username_env", "password_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.match(value):
+        if value is not None and not _ENV_NAME.fullmatch(value):
             raise ValueError("must be an environment variable name such as ANSHIN_SENSOR_PASSWORD (the secret stays out of the file)")
         return value
 

@@ -56,7 +56,7 @@ def set_profile(
     if privacy_profile not in PROFILES:
         raise ValueError(f"privacy_profile {privacy_profile!r}: must be one of {', '.join(PROFILES)}")
     country = country.upper()
-    if not _COUNTRY.match(country):
+    if not _COUNTRY.fullmatch(country):
         raise ValueError(f"country {country!r}: must be a two-letter ISO 3166 code such as JP")
     row = session.get(StoreRow, store_id)
     if row is not None and (row.privacy_profile, row.country, row.name) == (privacy_profile, country, name):
