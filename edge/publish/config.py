@@ -52,7 +52,7 @@ class MqttConfig(Strict):
     @field_validator("password_env")
     @classmethod
     def _env_name(cls, value: str) -> str:
-        if not _ENV_NAME.match(value):
+        if not _ENV_NAME.fullmatch(value):
             raise ValueError("must be an environment variable name such as ANSHIN_MQTT_PASSWORD")
         return value
 

@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -146,44 +147,74 @@ def test_edge_status_over_mqtt_shows_in_metrics(worker: MqttIngestWorker, client
     assert "anshin_ingest_events_total" in text and "anshin_review_backlog" in text
 
 
-def test_the_shipped_acl_lets_only_central_acknowledge_and_each_store_read_its_own_acks() -> None:
-    """docker/mosquitto/acl on a broker of the test's own: central writes anshin/v1/+/+/_ack, a
-    store's user reads its own acknowledgements, another store can neither read nor forge them."""
+@contextmanager
+def shipped_acl_clients() -> Iterator[tuple[dict[str, mqtt.Client], dict[str, list[tuple[str, bytes]]]]]:
+    """docker/mosquitto/acl on a broker of the test's own, with clients for two stores and central."""
     # Mosquitto started as root reads its files as user mosquitto: pytest's tmp_path is private.
     folder = Path(tempfile.mkdtemp(prefix="anshin-acl-"))
     folder.chmod(0o755)
     passwd = folder / "passwd"
     passwd.touch()
-    for user in ("tokyo-01", "osaka-02", "anshin-central"):
+    users = ("tokyo-01", "osaka-02", "anshin-central")
+    for user in users:
         subprocess.run(["mosquitto_passwd", "-b", str(passwd), user, f"pw-{user}"], check=True, capture_output=True)
     passwd.chmod(0o644)
     acl = Path(shutil.copy(Path(__file__).resolve().parents[2] / "docker/mosquitto/acl", folder / "acl"))
     acl.chmod(0o644)
-    with LocalBroker(passwd_file=passwd, acl_file=acl) as broker:
-        received: dict[str, list[tuple[str, bytes]]] = {}
-        clients = []
-        for user in ("tokyo-01", "osaka-02", "anshin-central"):
-            c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"acl-{user}", protocol=mqtt.MQTTv5)
-            c.username_pw_set(user, f"pw-{user}")
-            got = received.setdefault(user, [])
-            c.on_message = lambda _c, _u, m, got=got: got.append((m.topic, bytes(m.payload)))
-            c.connect("127.0.0.1", broker.port)
-            c.loop_start()
-            clients.append(c)
-        tokyo, osaka, central = clients
-        try:
-            topic = ack_topic("tokyo-01", "cam-1")
-            for c in (tokyo, osaka):
-                c.subscribe(topic, qos=1)
-            time.sleep(0.5)
-            central.publish(topic, b"from central", qos=1).wait_for_publish(5)
-            osaka.publish(topic, b"forged", qos=1).wait_for_publish(5)
-            assert wait_until(lambda: received["tokyo-01"] != [], 5)
-            time.sleep(0.5)
-        finally:
-            for c in clients:
-                c.disconnect()
-                c.loop_stop()
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        with LocalBroker(passwd_file=passwd, acl_file=acl) as broker:
+            received: dict[str, list[tuple[str, bytes]]] = {}
+            clients: dict[str, mqtt.Client] = {}
+            for user in users:
+                c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"acl-{user}", protocol=mqtt.MQTTv5)
+                c.username_pw_set(user, f"pw-{user}")
+                got = received.setdefault(user, [])
+                c.on_message = lambda _c, _u, m, got=got: got.append((m.topic, bytes(m.payload)))
+                c.connect("127.0.0.1", broker.port)
+                c.loop_start()
+                clients[user] = c
+            try:
+                yield clients, received
+            finally:
+                for c in clients.values():
+                    c.disconnect()
+                    c.loop_stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_shipped_acl_lets_only_central_acknowledge_and_each_store_read_its_own_acks() -> None:
+    """Central writes anshin/v1/+/+/_ack, a store's user reads its own acknowledgements, another
+    store can neither read nor forge them."""
+    with shipped_acl_clients() as (clients, received):
+        topic = ack_topic("tokyo-01", "cam-1")
+        for user in ("tokyo-01", "osaka-02"):
+            clients[user].subscribe(topic, qos=1)
+        time.sleep(0.5)
+        clients["anshin-central"].publish(topic, b"from central", qos=1).wait_for_publish(5)
+        clients["osaka-02"].publish(topic, b"forged", qos=1).wait_for_publish(5)
+        assert wait_until(lambda: received["tokyo-01"] != [], 5)
+        time.sleep(0.5)
     assert received["tokyo-01"] == [(topic, b"from central")]
+    assert received["osaka-02"] == []
+
+
+def test_the_shipped_acl_carries_commands_to_a_stores_devices_and_their_results_back() -> None:
+    """Central writes anshin/v1/+/+/_cmd and reads results; a store reads its own devices'
+    commands only, and another store can neither read them nor forge a result."""
+    from services.contract.commands import command_topic, result_topic
+
+    with shipped_acl_clients() as (clients, received):
+        commands, results = command_topic("tokyo-01", "ahu-1"), result_topic("tokyo-01", "ahu-1")
+        for user in ("tokyo-01", "osaka-02"):
+            clients[user].subscribe(commands, qos=1)
+        clients["anshin-central"].subscribe(results, qos=1)
+        time.sleep(0.5)
+        clients["anshin-central"].publish(commands, b"command", qos=1).wait_for_publish(5)
+        clients["tokyo-01"].publish(results, b"result", qos=1).wait_for_publish(5)
+        clients["osaka-02"].publish(results, b"forged", qos=1).wait_for_publish(5)
+        assert wait_until(lambda: received["tokyo-01"] != [] and received["anshin-central"] != [], 5)
+        time.sleep(0.5)
+    assert received["tokyo-01"] == [(commands, b"command")]
+    assert received["anshin-central"] == [(results, b"result")]
     assert received["osaka-02"] == []

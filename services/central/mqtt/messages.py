@@ -16,8 +16,8 @@ own ``anshin/v1/{store}/``, so this check is what keeps one store from writing a
 ('topic_mismatch', "topic store 's1' but event store_id 's2'")
 >>> type(classify("anshin/v1/s2/c1/zone.occupancy", body, 1024)).__name__
 'Event'
->>> is_ack_topic("anshin/v1/s2/c1/_ack"), is_ack_topic("anshin/v1/s2/c1/zone.occupancy")
-(True, False)
+>>> is_control_topic("anshin/v1/s2/c1/_ack"), is_control_topic("anshin/v1/s2/ahu-1/_cmd"), is_control_topic("anshin/v1/s2/c1/zone.occupancy")
+(True, True, False)
 >>> sender_of(Rejected("mqtt", "anshin/v1/s1/c1/zone.occupancy", "invalid_event", "",
 ...                    b'{"event_id": "00000000-0000-4000-8000-000000000001"}'))
 ('s1', 'c1', UUID('00000000-0000-4000-8000-000000000001'))
@@ -36,6 +36,7 @@ from services.central.ingest.dead_letters import Rejected
 from services.central.ingest.parse import BodyNotJson, decode_json, validate_event
 from services.contract import EdgeStatus, Event
 from services.contract.acks import ACK_TOPIC_LEVEL
+from services.contract.commands import COMMAND_TOPIC_LEVELS
 from services.contract.registry import validate_event_payload
 from services.contract.status import STATUS_TOPIC_LEVEL
 
@@ -60,11 +61,15 @@ def _fast_event(payload: bytes) -> Event | None:
     return event
 
 
-def is_ack_topic(topic: str) -> bool:
-    """Central's own acknowledgements to the edges (``anshin/v1/{store}/{camera}/_ack``): they match
-    the ingest subscription ``anshin/v1/#`` but are not for ingest."""
+CONTROL_TOPIC_LEVELS = frozenset({ACK_TOPIC_LEVEL, *COMMAND_TOPIC_LEVELS})
+
+
+def is_control_topic(topic: str) -> bool:
+    """Central's own acknowledgements to the edges (``.../_ack``) and commands to devices and their
+    results (``.../_cmd``, ``.../_cmd_result``): they match the ingest subscription ``anshin/v1/#``
+    but are not events, so ingest passes them by instead of dead-lettering them."""
     parts = topic.split("/")
-    return len(parts) == 5 and parts[:2] == ["anshin", "v1"] and parts[4] == ACK_TOPIC_LEVEL
+    return len(parts) == 5 and parts[:2] == ["anshin", "v1"] and parts[4] in CONTROL_TOPIC_LEVELS
 
 
 def sender_of(rejected: Rejected) -> tuple[str, str, UUID] | None:

@@ -50,7 +50,7 @@ from services.central.db.session import Database
 from services.central.ingest import dead_letters, ingest
 from services.central.ingest.dead_letters import Rejected
 from services.central.metrics import INGEST_BATCH, observe_ingest
-from services.central.mqtt.messages import TRANSPORT, classify, is_ack_topic, sender_of
+from services.central.mqtt.messages import TRANSPORT, classify, is_control_topic, sender_of
 from services.central.mqtt.settings import MqttSettings
 from services.central.settings import Settings
 from services.contract import EdgeStatus, Event
@@ -252,8 +252,8 @@ class MqttIngestWorker:
         statuses: list[EdgeStatus] = []
         rejected: list[Rejected] = []
         for m in messages:
-            if is_ack_topic(m.topic):
-                continue  # central's own acknowledgement to an edge, seen through anshin/v1/#
+            if is_control_topic(m.topic):
+                continue  # an ack to an edge or a command/result, seen through anshin/v1/#: not ours
             result = self._classify(m.topic, bytes(m.payload))
             if isinstance(result, Event):
                 events.append(result)
