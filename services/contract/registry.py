@@ -62,8 +62,9 @@ def default_review_deadlines_s() -> dict[str, int]:
 
 
 def validate_event_payload(event: Event) -> Payload:
-    """Check an event against its type's declaration: the type is known, the use case is the
-    type's, and the payload matches the type's model.
+    """Check an event against its type's declaration: the type is known, the use case and
+    ``review_required`` are the type's, and the payload matches the type's model (severity is the
+    sender's: it may raise or lower it).
 
     Returns the payload as its model; raises :class:`PayloadRejected` (a :class:`ValueError`)
     whose ``errors`` name each field relative to the event, e.g. ``("payload", "count")``.
@@ -89,5 +90,14 @@ def validate_event_payload(event: Event) -> Payload:
             "loc": ("use_case",),
             "msg": f"event type {event.type!r} belongs to use case {declared.use_case.value}, not {event.use_case.value}",
             "type": "use_case_mismatch",
+        }])
+    if event.review_required != declared.review:
+        # Only the declaration decides what reaches the review queue: a sender cannot flood it
+        # with readings, nor slip an alert past it.
+        raise PayloadRejected([{
+            "loc": ("review_required",),
+            "msg": f"event type {event.type!r} is declared {'with' if declared.review else 'without'} staff review; "
+                   f"review_required must be {str(declared.review).lower()}",
+            "type": "review_mismatch",
         }])
     return declared.validate(event.payload)

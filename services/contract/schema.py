@@ -1,7 +1,7 @@
 """The published JSON Schema of contract v1: the envelope and every event type's payload.
 
 Each payload model sits under ``$defs``; ``allOf`` holds one ``if type == X then payload is X's
-model (and use_case is X's)`` per type, so a stock JSON Schema validator checks payloads too;
+model (and use_case and review_required are X's)`` per type, so a stock JSON Schema validator checks payloads too;
 ``payload_schemas`` maps each type to its model for readers who want the table.
 
 >>> s = event_json_schema()
@@ -38,7 +38,8 @@ def event_json_schema() -> dict[str, Any]:
         by_type[name] = ref
         rules.append({
             "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
-            "then": {"properties": {"payload": ref, "use_case": {"const": declared.use_case.value}}},
+            "then": {"properties": {"payload": ref, "use_case": {"const": declared.use_case.value},
+                                    "review_required": {"const": declared.review}}},
         })
     schema["properties"]["type"]["enum"] = sorted(EVENT_TYPES)
     schema["allOf"] = rules

@@ -70,7 +70,7 @@ class EventTypeSpec:
     severity: Severity  # what the edge normally sends; a sender may raise or lower it
     payload: type[Payload]
     description: str
-    review: bool = False  # staff review each event of this type
+    review: bool = False  # staff review each event of this type (review_required must say so)
     two_person: bool = False  # two different people must decide (central settings may override)
     review_deadline_s: int | None = None  # None: central's default deadline (settings may override)
 

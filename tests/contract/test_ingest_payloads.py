@@ -54,6 +54,8 @@ def stored(c: TestClient, headers: dict[str, str]) -> int:
                  id="missing capacity"),
     pytest.param({"type": "zone.over_capacity"}, ["body", 1, "type"], "unknown_event_type", id="unknown type"),
     pytest.param({"use_case": "A"}, ["body", 1, "use_case"], "use_case_mismatch", id="another use case's type"),
+    pytest.param({"review_required": True, "explanation": {"rule": "r"}}, ["body", 1, "review_required"],
+                 "review_mismatch", id="a reading sent for review"),
 ])
 def test_http_refuses_a_bad_payload_naming_the_field(client, change, loc, type_) -> None:  # type: ignore[no-untyped-def]
     c, headers = client

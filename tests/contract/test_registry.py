@@ -11,7 +11,7 @@ import jsonschema_rs
 import pytest
 from typer.testing import CliRunner
 
-from services.contract import Event, Severity, UseCase
+from services.contract import Event, Explanation, Severity, UseCase
 from services.contract.cli import schema_app
 from services.contract.registry import (
     EVENT_TYPES,
@@ -45,8 +45,10 @@ EMITTED = {
 
 
 def event(event_type: str, payload: dict, use_case: str | None = None) -> Event:
+    review = spec(event_type).review if event_type in EVENT_TYPES else False
     return Event(type=event_type, use_case=use_case or spec(event_type).use_case, store_id="tokyo-01",
-                 camera_id="cam-1", occurred_at=NOW, payload=payload)
+                 camera_id="cam-1", occurred_at=NOW, payload=payload, review_required=review,
+                 explanation=Explanation(rule="test_rule") if review else None)
 
 
 def test_the_use_cases_declare_exactly_the_known_types() -> None:
@@ -122,6 +124,18 @@ def test_an_unknown_type_or_a_foreign_use_case_is_refused() -> None:
     assert info.value.errors[0]["loc"] == ("use_case",) and "belongs to use case F" in str(info.value)
 
 
+@pytest.mark.parametrize(("event_type", "review_required"), [
+    pytest.param("zone.occupancy", True, id="a reading sent for review"),
+    pytest.param("zone.overcrowded", False, id="an alert kept from review"),
+])
+def test_review_is_what_the_type_declares(event_type: str, review_required: bool) -> None:
+    e = event(event_type, EMITTED[event_type]).model_copy(update={"review_required": review_required})
+    with pytest.raises(PayloadRejected) as info:
+        validate_event_payload(e)
+    assert [(x["loc"], x["type"]) for x in info.value.errors] == [(("review_required",), "review_mismatch")]
+    assert f"review_required must be {str(not review_required).lower()}" in str(info.value)
+
+
 def test_schema_types_lists_every_type_as_json() -> None:
     r = CliRunner().invoke(schema_app, ["types", "--json"])
     assert r.exit_code == 0, r.output
@@ -163,6 +177,7 @@ def test_the_published_schema_checks_payloads_by_type() -> None:
     assert not validator.is_valid({**good, "use_case": "A"})
     assert not validator.is_valid({**good, "type": "zone.over_capacity"})
     assert not validator.is_valid({**good, "type": "entrance.no_mask", "use_case": "A"})  # zone payload, mask type
+    assert not validator.is_valid({**good, "review_required": True, "explanation": {"rule": "r"}})
 
 
 def test_the_edge_occupancy_analyzer_emits_valid_payloads() -> None:

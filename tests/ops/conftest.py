@@ -18,7 +18,8 @@ from services.central.db.migrate import upgrade
 from services.central.db.session import Database
 from services.central.db.tables import AuditEntry
 from services.central.settings import Settings
-from services.contract import Event
+from services.contract import Event, Explanation
+from services.contract.registry import spec
 
 WEBHOOK_KEY = "test-master-key-" + "x" * 32
 
@@ -62,8 +63,11 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 def occupancy(store: str, camera: str = "cam-1", i: int = 0, event_type: str = "zone.occupancy") -> Event:
+    """A use case F event; an alert type (zone.overcrowded) comes for review, as its type declares."""
+    review = spec(event_type).review
     return Event(type=event_type, use_case="F", store_id=store, camera_id=camera,
-                 occurred_at=datetime.now(timezone.utc), payload={"zone": "aisle", "count": i % 9, "capacity": 8})
+                 occurred_at=datetime.now(timezone.utc), payload={"zone": "aisle", "count": i % 9, "capacity": 8},
+                 review_required=review, explanation=Explanation(rule="occupancy_over_capacity") if review else None)
 
 
 def stored_ids(db_or_url: Database | str, store: str) -> list[str]:
