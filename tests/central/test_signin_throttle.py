@@ -162,3 +162,36 @@ def test_failed_attempts_reach_the_chain_as_one_summary_per_account_per_window(m
     with db.read_session() as s:
         assert s.scalars(select(SignInFailure)).all() == []
         assert audit.verify(s).ok
+
+
+def test_a_manager_unlocks_an_account_of_their_store_on_the_dashboard(make_settings: Callable[..., Settings], running) -> None:  # type: ignore[no-untyped-def]
+    from .ui_builders import csrf_of, post_form, sign_in
+
+    client, db = running(make_settings(sign_in_lockout_after=2, sign_in_account_per_min=100))
+    uid = add_user(db, "sato", store="tokyo-01")
+    add_user(db, "kato", store="osaka-02")
+    token = login_token(client)
+    for name in ("sato", "kato"):
+        assert [_try(client, name, "wrong-password-x", token) for _ in range(2)] == [401, 401]
+
+    staff = TestClient(client.app)
+    sign_in(staff, db, "suzuki", role="staff", store="tokyo-01")
+    assert staff.get("/accounts/locked", follow_redirects=False).status_code == 403
+
+    sign_in(client, db, "yamada", role="manager", store="tokyo-01")
+    page = client.get("/accounts/locked")
+    assert page.status_code == 200 and "sato" in page.text and "kato" not in page.text  # only their store
+    csrf = csrf_of(client)
+    with db.read_session() as s:
+        kato = s.scalar(select(UserRow.id).where(UserRow.name == "kato"))
+    assert post_form(client, f"/accounts/{kato}/unlock", csrf).status_code == 403
+    assert post_form(client, f"/accounts/{uid}/unlock", "forged").status_code == 403
+    done = post_form(client, f"/accounts/{uid}/unlock", csrf)
+    assert done.status_code == 303 and done.headers["location"] == "/accounts/locked?done=sato"
+    (entry,) = _actions(db, "user.unlock")
+    assert (entry.subject, entry.actor.startswith("user:")) == (f"user:{uid}", True)
+    with db.read_session() as s:
+        locked = dict(s.execute(select(UserRow.name, UserRow.locked_at)).all())
+    assert locked["sato"] is None and locked["kato"] is not None
+    fresh = TestClient(client.app)
+    assert _try(fresh, "sato", PASSWORD, login_token(fresh)) == 303

@@ -5,7 +5,8 @@ role       may
 =========  ==========================================================================
 staff      see the queue and stores, claim and decide review items
 manager    all staff may, plus: decide escalated items, release others' claims,
-           read the audit log, see faces where the store's profile is ``identified``
+           read the audit log, see faces where the store's profile is ``identified``,
+           unlock accounts locked after failed sign-ins (of their store; not admins)
 operator   see the queue (read-only) and the live store views (deploys and runs edges)
 auditor    see the queue (read-only) and read and verify the audit log
 admin      everything
@@ -31,6 +32,7 @@ class Permission(StrEnum):
     RELEASE_ANY = "release_any"  # release someone else's claim (they went home)
     AUDIT = "audit"  # browse and verify the audit chain
     SEE_FACES = "see_faces"  # unblurred faces, and only where the store's profile allows it
+    UNLOCK_ACCOUNTS = "unlock_accounts"  # lift a lockout after repeated failed sign-ins
 
 
 class Role(StrEnum):
@@ -48,7 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STAFF: frozenset({Permission.VIEW, Permission.DECIDE}),
     Role.MANAGER: frozenset({
         Permission.VIEW, Permission.DECIDE, Permission.DECIDE_ESCALATED, Permission.RELEASE_ANY,
-        Permission.AUDIT, Permission.SEE_FACES,
+        Permission.AUDIT, Permission.SEE_FACES, Permission.UNLOCK_ACCOUNTS,
     }),
     Role.OPERATOR: frozenset({Permission.VIEW}),
     Role.AUDITOR: frozenset({Permission.VIEW, Permission.AUDIT}),

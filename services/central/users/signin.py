@@ -7,8 +7,9 @@
 4. One short write unit records the outcome: on success the failure counter is reset and the
    session opened (``user.login``); on failure the account's counter goes up (after
    ``sign_in_lockout_after`` failures in a row the account is locked, audited once as
-   ``user.locked``, until a manager runs ``anshin users unlock``) and the failure is counted in
-   the current window.
+   ``user.locked``, until a manager unlocks it on ``/accounts/locked`` or an operator runs
+   ``anshin users unlock``, audited as ``user.unlock``) and the failure is counted in the current
+   window.
 
 Failed attempts reach the audit chain as one ``auth.failed`` entry per account per window
 (``sign_in_audit_window_s``) with the count, written when the window has closed (by the next
@@ -40,6 +41,7 @@ from services.central.db.tables import SignInFailure, UserRow
 from services.central.settings import Settings
 from services.central.users.actors import actor_of
 from services.central.users.passwords import burn_time, hash_password, needs_rehash, verify_password
+from services.central.users.roles import Permission, Role
 from services.central.users.service import valid_name
 from services.central.users.sessions import start_session
 from services.central.users.throttle import Refusal, SignInThrottle
@@ -158,6 +160,27 @@ def flush_failures(session: Session, now: datetime, window_s: int) -> int:
         session.execute(delete(SignInFailure).where(SignInFailure.subject == row.subject,
                                                     SignInFailure.window_start == row.window_start))
     return len(rows)
+
+
+def may_unlock(role: Role, store_id: str | None, user: UserRow) -> bool:
+    """Whether a viewer (``role``, bound to ``store_id`` or to none) may unlock ``user``: managers
+    and admins; a store-bound one only accounts of that store; only an admin unlocks an admin.
+
+    >>> u = UserRow(id=3, name="sato", role="staff", store_id="tokyo-01")
+    >>> may_unlock(Role.MANAGER, "tokyo-01", u), may_unlock(Role.MANAGER, "osaka-02", u), may_unlock(Role.STAFF, None, u)
+    (True, False, False)
+    """
+    if not role.allows(Permission.UNLOCK_ACCOUNTS):
+        return False
+    if user.role == Role.ADMIN.value and role != Role.ADMIN:
+        return False
+    return store_id is None or user.store_id == store_id
+
+
+def locked_accounts(session: Session, role: Role, store_id: str | None) -> list[UserRow]:
+    """Locked accounts this viewer may unlock, oldest lock first."""
+    rows = session.scalars(select(UserRow).where(UserRow.locked_at.is_not(None)).order_by(UserRow.locked_at)).all()
+    return [u for u in rows if may_unlock(role, store_id, u)]
 
 
 def unlock(session: Session, user: UserRow, actor: str, window_s: int) -> bool:

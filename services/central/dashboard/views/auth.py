@@ -13,8 +13,9 @@ from __future__ import annotations
 import secrets
 import threading
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from services.central.dashboard.access import (
@@ -22,13 +23,17 @@ from services.central.dashboard.access import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CsrfViewer,
+    NotAllowed,
     cookie_secure,
+    require,
     safe_next,
 )
-from services.central.dashboard.web import PublicUi
+from services.central.dashboard.web import PublicUi, SignedInUi, Ui
+from services.central.db.tables import UserRow
 from services.central.settings import Settings
-from services.central.users.sessions import end_session
-from services.central.users.signin import sign_in
+from services.central.users.roles import Permission
+from services.central.users.sessions import Viewer, end_session
+from services.central.users.signin import locked_accounts, may_unlock, sign_in, unlock
 from services.central.users.throttle import SignInThrottle
 
 router = APIRouter(include_in_schema=False)
@@ -40,11 +45,21 @@ _TEXT = {
                "ユーザー名またはパスワードが違います。失敗が続くとアカウントはロックされます。解除は管理者に依頼してください。"),
     "throttled": ("Too many sign-in attempts. Please wait {s} seconds and try again.",
                   "サインインの試行が多すぎます。{s} 秒待ってからもう一度お試しください。"),
+    "locked.title": ("Locked accounts", "ロックされたアカウント"),
+    "locked.none": ("No account you may unlock is locked.", "解除できるロック中のアカウントはありません。"),
+    "locked.name": ("User", "ユーザー"),
+    "locked.role": ("Role", "ロール"),
+    "locked.store": ("Store", "店舗"),
+    "locked.since": ("Locked since", "ロック日時"),
+    "locked.failures": ("Failed sign-ins", "失敗回数"),
+    "locked.unlock": ("Unlock", "ロック解除"),
+    "locked.done": ("Account {name} unlocked.", "{name} のロックを解除しました。"),
+    "locked.not_yours": ("You may not unlock this account.", "このアカウントのロックは解除できません。"),
 }
 _THROTTLE_LOCK = threading.Lock()
 
 
-def _text(ui: PublicUi, key: str, **values: object) -> str:
+def _text(ui: Ui, key: str, **values: object) -> str:
     en, ja = _TEXT[key]
     return (ja if ui.t.locale == "ja" else en).format(**values)
 
@@ -111,6 +126,33 @@ def logout(ui: PublicUi, request: Request, viewer: CsrfViewer) -> Response:
     response = RedirectResponse("/login?out=1", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+Unlocker = Annotated[Viewer, Depends(require(Permission.UNLOCK_ACCOUNTS))]
+
+
+@router.get("/accounts/locked")
+def locked_list(ui: SignedInUi, viewer: Unlocker, done: str | None = None) -> Response:
+    """Accounts locked after repeated failed sign-ins that this manager or admin may unlock."""
+    with ui.db.read_session() as session:
+        rows = locked_accounts(session, viewer.role, viewer.store_id)
+    texts = {k.removeprefix("locked."): _text(ui, k) for k in _TEXT if k.startswith("locked.") and k != "locked.done"}
+    notice = _text(ui, "locked.done", name=done) if done else None
+    return ui.page("accounts_locked.html", accounts=rows, text=texts, notice=notice)
+
+
+@router.post("/accounts/{user_id}/unlock")
+def unlock_account(user_id: int, ui: SignedInUi, viewer: CsrfViewer) -> Response:
+    """Lift a lockout (audited as ``user.unlock`` by the manager or admin)."""
+    if not viewer.role.allows(Permission.UNLOCK_ACCOUNTS):
+        raise NotAllowed(Permission.UNLOCK_ACCOUNTS.value, viewer)
+    with ui.db.unit_of_work() as session:
+        user = session.get(UserRow, user_id)
+        if user is None or not may_unlock(viewer.role, viewer.store_id, user):
+            return ui.page("error.html", status_code=status.HTTP_403_FORBIDDEN, message=_text(ui, "locked.not_yours"))
+        unlock(session, user, viewer.actor, ui.settings.sign_in_audit_window_s)
+        name = user.name
+    return RedirectResponse(f"/accounts/locked?done={quote(name)}", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/lang/{locale}")
