@@ -170,3 +170,12 @@ def test_cli_verify_exits_1_on_a_forged_signature(tmp_path, monkeypatch) -> None
     forged = runner.invoke(webhooks_app, ["verify", "--header", good[:-1] + ("0" if good[-1] != "0" else "1"),
                                           "--body", str(tmp_path / "body.json")])
     assert forged.exit_code == 1 and "INVALID" in forged.output
+
+
+def test_a_query_parameter_given_twice_is_422_not_the_last_one_silently(client: TestClient, key: Callable[..., str]) -> None:
+    """Found by schemathesis: ``/api/v1/edges?store_id=a&store_id=b`` answered for ``b``."""
+    reader = bearer(key("ops", "events:read", "webhooks:manage"))
+    r = client.get("/api/v1/edges", params=[("store_id", "tokyo-01"), ("store_id", "osaka-02")], headers=reader)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "store_id"]
+    assert client.get("/api/v1/edges", params={"store_id": "tokyo-01"}, headers=reader).status_code == 200
+    assert client.get("/api/v1/webhooks/1/deliveries", params=[("limit", "1"), ("limit", "2")], headers=reader).status_code == 422

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
@@ -24,7 +25,19 @@ from services.central.db.migrate import current_revision, head_revision
 from services.central.db.tables import IngestDeadLetter
 from services.contract import EdgeStatus
 
-router = APIRouter(tags=["operations"])
+
+def single_query_values(request: Request) -> None:
+    """Refuse a query parameter given more than once (422): these routes take one value each,
+    and silently using the last of several would answer a question nobody asked."""
+    keys = [k for k, _ in request.query_params.multi_items()]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise RequestValidationError([
+            {"loc": ("query", k), "msg": f"give {k} at most once", "type": "value_error"} for k in repeated
+        ])
+
+
+router = APIRouter(tags=["operations"], dependencies=[Depends(single_query_values)])
 
 MetricsReader = Annotated[Principal, Depends(require(Scope.METRICS_READ))]
 Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
