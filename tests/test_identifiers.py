@@ -48,3 +48,18 @@ def test_a_trailing_newline_is_refused(build, field):
     with pytest.raises(ValidationError):
         build(**{field: good + "\n"})
 
+
+
+def test_central_names_are_checked_whole():
+    from services.central.snapshots.blobs import parse_ref
+    from services.central.users.service import valid_name
+    from services.central.webhooks.service import WebhookError, _check
+
+    assert valid_name("tanaka") and not valid_name("tanaka\n")
+    digest = "ab" * 32
+    assert parse_ref(f"sha256:{digest}") == digest and parse_ref(f"sha256:{digest}\n") is None
+    _check("hook", "https://example.com/in", ["zone.overcrowded"], ["example.com"])
+    for name, url, types in [("hook\n", "https://example.com/in", []), ("hook", "https://example.com/in\n", []),
+                             ("hook", "https://example.com/in", ["zone.overcrowded\n"])]:
+        with pytest.raises(WebhookError):
+            _check(name, url, types, ["example.com"])

@@ -27,7 +27,7 @@ def ref_of(sha256: str) -> str:
 def parse_ref(ref: str | None) -> str | None:
     """The lower-case hex digest of a central snapshot ref; None for anything else (e.g. an
     edge-local key, which central cannot resolve)."""
-    m = _REF.match(ref or "")
+    m = _REF.fullmatch(ref or "")
     return m.group(1).lower() if m else None
 
 

@@ -56,7 +56,7 @@ def accept(
 ) -> SnapshotRow:
     """Validate and store one upload (the caller commits); raises :class:`SnapshotRejected`."""
     for name in ("store_id", "camera_id"):
-        if not _ID.match(getattr(upload, name)):
+        if not _ID.fullmatch(getattr(upload, name)):
             raise SnapshotRejected(422, f"{name}: 1-64 letters, digits, '_', '.', '-', starting with a letter or digit")
     if upload.kind not in KINDS:
         raise SnapshotRejected(422, f"kind {upload.kind!r}: must be one of {', '.join(KINDS)}")

@@ -39,11 +39,11 @@ def valid_name(name: str) -> bool:
     >>> valid_name("tanaka.k@tokyo-01"), valid_name(""), valid_name("x" * 65), valid_name("a b")
     (True, False, False, False)
     """
-    return bool(_NAME.match(name or ""))
+    return bool(_NAME.fullmatch(name or ""))
 
 
 def _check(name: str, role: str, locale: str | None) -> Role:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise UserError(
             f"user name {name!r}: 1-64 letters, digits, '_', '.', '@' or '-', starting with a letter or digit"
         )

@@ -45,17 +45,17 @@ class CreatedWebhook:
 
 
 def _check(name: str, url: str, event_types: Sequence[str], allow: Sequence[str]) -> None:
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", name):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", name):
         raise WebhookError("name", "1-128 letters, digits, '_', '.', '-', starting with a letter or digit")
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", url) or len(url) > 2048:
+    if not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", url) or len(url) > 2048:
         raise WebhookError("url", "must be an http:// or https:// URL of at most 2048 characters")
     try:
         check_url(url, allow)  # internal addresses are refused (SSRF); checked again at each delivery
     except TargetRefused as exc:
         raise WebhookError("url", str(exc)) from None
     for i, t in enumerate(event_types):
-        if not _TYPE.match(t):
-            raise WebhookError(f"event_types.{i}", f"{t!r} is not an event type such as 'zone.over_capacity'")
+        if not _TYPE.fullmatch(t):
+            raise WebhookError(f"event_types.{i}", f"{t!r} is not an event type such as 'zone.overcrowded'")
 
 
 def create(

@@ -52,7 +52,7 @@ class WebhookIn(In):
 
         for t in value:
             if not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", t) or len(t) > 64:  # fullmatch: "$" passes "a.b\n"
-                raise ValueError(f"{t!r} is not an event type such as 'zone.over_capacity'")
+                raise ValueError(f"{t!r} is not an event type such as 'zone.overcrowded'")
         return value
 
 
