@@ -100,7 +100,8 @@ def test_sign_in_and_a_wrong_password(new_page, central: LiveCentral) -> None:
     page.get_by_label("ユーザー名").fill("sato")
     page.get_by_label("パスワード").fill("not-the-password")
     page.get_by_role("button", name="サインイン").click()
-    expect(page.get_by_role("alert")).to_have_text("ユーザー名またはパスワードが違います。")
+    expect(page.get_by_role("alert")).to_have_text(
+        "ユーザー名またはパスワードが違います。失敗が続くとアカウントはロックされます。解除は管理者に依頼してください。")
     expect(page).to_have_url(re.compile(r"/login"))
     shot(page, "01-login-wrong-password-ja")
     page.get_by_role("link", name="English").click()
