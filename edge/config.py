@@ -54,17 +54,17 @@ from edge.sources.sensors.config import SensorConfig
 from edge.tracking import TrackerConfig
 from edge.usecases import analyzer_config_union, config_checks
 from services.contract.events import MAX_BATCH, Identifier
+from services.shared.config_fields import EnvName
 from services.shared.strict import Strict
 
 PrivacyProfile = Literal["minimal", "standard", "identified"]
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class CentralConfig(Strict):
     """Where the publisher sends events, and how patiently."""
 
     url: str = Field(default="http://127.0.0.1:8000", description="base URL of the central service")
-    api_key_env: str = Field(
+    api_key_env: EnvName = Field(
         default="ANSHIN_EDGE_KEY", description="name of the environment variable holding the API key (never the key itself)"
     )
     connect_timeout_s: float = Field(default=3.0, gt=0, le=120, description="TCP connect timeout, seconds")
@@ -80,13 +80,6 @@ class CentralConfig(Strict):
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http:// or https:// URL such as http://central:8000")
         return value.rstrip("/")
-
-    @field_validator("api_key_env")
-    @classmethod
-    def _env_name(cls, value: str) -> str:
-        if not _ENV_NAME.fullmatch(value):
-            raise ValueError("must be an environment variable name such as ANSHIN_EDGE_KEY (the key itself stays out of the file)")
-        return value
 
     def api_key(self) -> str:
         """The API key from the environment; a clear error when the variable is unset or empty."""

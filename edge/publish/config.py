@@ -10,22 +10,19 @@
 from __future__ import annotations
 
 import os
-import re
-from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
+from services.shared.config_fields import BrokerAddress, EnvName, MqttUrl
 from services.shared.strict import Strict
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-
-class MqttConfig(Strict):
+class MqttConfig(BrokerAddress, Strict):
     """Broker connection of one store's edge workers (QoS 1, persistent session)."""
 
-    url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt://host:port, or mqtts://host:port for TLS")
+    url: MqttUrl = Field(default="mqtt://127.0.0.1:1883", description="mqtt://host:port, or mqtts://host:port for TLS")
     username: str | None = Field(default=None, description="broker user; default: the store_id (one user per store)")
-    password_env: str = Field(
+    password_env: EnvName = Field(
         default="ANSHIN_MQTT_PASSWORD", description="environment variable holding the broker password (never the password itself)"
     )
     client_id: str | None = Field(
@@ -41,32 +38,8 @@ class MqttConfig(Strict):
     retry_initial_s: float = Field(default=0.5, gt=0, le=60, description="first retry delay, seconds")
     retry_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest retry delay, seconds")
 
-    @field_validator("url")
-    @classmethod
-    def _mqtt_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError("must be an mqtt:// or mqtts:// URL such as mqtt://mosquitto:1883")
-        return value
 
-    @field_validator("password_env")
-    @classmethod
-    def _env_name(cls, value: str) -> str:
-        if not _ENV_NAME.fullmatch(value):
-            raise ValueError("must be an environment variable name such as ANSHIN_MQTT_PASSWORD")
-        return value
 
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).hostname or "127.0.0.1"
-
-    @property
-    def tls(self) -> bool:
-        return urlsplit(self.url).scheme == "mqtts"
-
-    @property
-    def port(self) -> int:
-        return urlsplit(self.url).port or (8883 if self.tls else 1883)
 
     def username_for(self, store_id: str) -> str:
         return self.username or store_id

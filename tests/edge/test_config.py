@@ -111,7 +111,7 @@ def test_demo_store_config_is_valid_and_resolves_the_video_next_to_the_project()
                  "line 5 cameras.door.tracker.track_buffer: input should be greater than or equal to 1 (got 0)",
                  id="tracker option"),
     pytest.param("store_id: s1", "store_id: s1\ncentral:\n  api_key_env: my-key",
-                 "line 3 central.api_key_env: must be an environment variable name such as ANSHIN_EDGE_KEY (the key itself stays out of the file) (got 'my-key')",
+                 "line 3 central.api_key_env: must be an environment variable name such as ANSHIN_EDGE_KEY (the secret itself stays out of the file) (got 'my-key')",
                  id="api key by variable name only"),
     pytest.param("    zones:\n      queue:", "    zones:\n      queue: {{polygon: [[0, 0], [1, 0], [1, 1]]}}\n      queue:",
                  "line 7 cameras.door.zones.queue: duplicate key (first defined on line 6); only the last one would count",

@@ -22,13 +22,12 @@ import math
 import os
 import re
 from typing import Annotated, Literal, Union
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from services.shared.config_fields import BrokerAddress, EnvName, MqttUrl
 from services.shared.strict import Strict
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _QUANTITY = re.compile(r"^[a-z][a-z0-9_]*$")
 _SENSOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
@@ -102,7 +101,7 @@ class _SensorBase(Strict):
         return value
 
 
-class MqttSensorConfig(_SensorBase, _Measured):
+class MqttSensorConfig(BrokerAddress, _SensorBase, _Measured):
     """Readings published on an MQTT topic, one value per message.
 
     ``payload: json`` reads the value (and optionally the time) at dotted paths of a JSON
@@ -110,7 +109,7 @@ class MqttSensorConfig(_SensorBase, _Measured):
     """
 
     kind: Literal["mqtt"]
-    url: str = Field(description="mqtt://host:port, or mqtts://host:port for TLS")
+    url: MqttUrl = Field(description="mqtt://host:port, or mqtts://host:port for TLS")
     topic: str = Field(min_length=1, max_length=512, description="topic filter; + and # wildcards allowed")
     qos: Literal[0, 1] = Field(default=1, description="subscription QoS")
     payload: Literal["json", "plain"] = Field(default="json", description="json object, or a plain number")
@@ -118,19 +117,12 @@ class MqttSensorConfig(_SensorBase, _Measured):
     timestamp_path: str | None = Field(
         default=None, description="json: dotted path to the reading time (ISO 8601 with offset, or epoch seconds); default: time received"
     )
-    username_env: str | None = Field(default=None, description="environment variable holding the broker user")
-    password_env: str | None = Field(default=None, description="environment variable holding the broker password")
+    username_env: EnvName | None = Field(default=None, description="environment variable holding the broker user")
+    password_env: EnvName | None = Field(default=None, description="environment variable holding the broker password")
     client_id: str | None = Field(default=None, max_length=128, description="default anshin-sensor-{id}")
     keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keepalive, seconds")
     connect_timeout_s: float = Field(default=10.0, gt=0, le=300, description="wait this long for the broker's CONNACK, seconds")
 
-    @field_validator("url")
-    @classmethod
-    def _mqtt_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError("must be an mqtt:// or mqtts:// URL such as mqtt://mosquitto:1883")
-        return value
 
     @field_validator("topic")
     @classmethod
@@ -141,30 +133,12 @@ class MqttSensorConfig(_SensorBase, _Measured):
                 raise ValueError("wildcards must fill a whole level, and # must be the last level (e.g. store/+/co2, store/#)")
         return value
 
-    @field_validator("username_env", "password_env")
-    @classmethod
-    def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.fullmatch(value):
-            raise ValueError("must be an environment variable name such as ANSHIN_SENSOR_PASSWORD (the secret stays out of the file)")
-        return value
-
     @model_validator(mode="after")
     def _json_only_options(self) -> MqttSensorConfig:
         if self.payload == "plain" and self.timestamp_path is not None:
             raise ValueError("timestamp_path needs payload: json (a plain payload is only a number)")
         return self
 
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).hostname or "127.0.0.1"
-
-    @property
-    def tls(self) -> bool:
-        return urlsplit(self.url).scheme == "mqtts"
-
-    @property
-    def port(self) -> int:
-        return urlsplit(self.url).port or (8883 if self.tls else 1883)
 
     def credentials(self) -> tuple[str | None, str | None]:
         """(user, password) from the environment; None where a variable is not configured or unset."""

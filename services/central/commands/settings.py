@@ -14,21 +14,23 @@ True
 from __future__ import annotations
 
 import socket
-from urllib.parse import urlsplit
+from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.contract.commands import RESULT_TOPIC_LEVEL
+from services.shared.config_fields import BrokerAddress, check_mqtt_url
 
 #: Every device's result topic: anshin/v1/{store}/{device}/_cmd_result.
 RESULTS_FILTER = f"anshin/v1/+/+/{RESULT_TOPIC_LEVEL}"
 
 
-class CommandSettings(BaseSettings):
+class CommandSettings(BrokerAddress, BaseSettings):
     """Where central publishes commands and reads results, and the HTTP long-poll bounds."""
 
     model_config = SettingsConfigDict(env_prefix="ANSHIN_COMMANDS_", extra="ignore", frozen=True)
+    _broker_url_field: ClassVar[str] = "mqtt_url"
 
     mqtt_url: str | None = Field(default=None, description="mqtt://host:port or mqtts://host:port; unset: HTTP long-poll only")
     username: str | None = Field(default=None, description="broker user of central (write anshin/v1/+/+/_cmd, read .../_cmd_result)")
@@ -54,22 +56,8 @@ class CommandSettings(BaseSettings):
     def _mqtt_url(cls, value: str | None) -> str | None:
         if not value:  # unset or empty: no broker
             return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError("must be mqtt://host:port or mqtts://host:port")
-        return value
+        return check_mqtt_url(value)
 
-    @property
-    def host(self) -> str:
-        return urlsplit(self.mqtt_url or "").hostname or "127.0.0.1"
-
-    @property
-    def tls(self) -> bool:
-        return urlsplit(self.mqtt_url or "").scheme == "mqtts"
-
-    @property
-    def port(self) -> int:
-        return urlsplit(self.mqtt_url or "").port or (8883 if self.tls else 1883)
 
     @property
     def subscription(self) -> str:

@@ -10,21 +10,22 @@
 from __future__ import annotations
 
 import socket
-from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.shared.config_fields import BrokerAddress, MqttUrl
 
 #: Every event topic of contract v1: anshin/v1/{store}/{camera}/{event type}.
 EVENTS_FILTER = "anshin/v1/#"
 
 
-class MqttSettings(BaseSettings):
+class MqttSettings(BrokerAddress, BaseSettings):
     """Where and how a central ingest worker subscribes."""
 
     model_config = SettingsConfigDict(env_prefix="ANSHIN_MQTT_", extra="ignore", frozen=True)
 
-    url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt://host:port or mqtts://host:port (TLS)")
+    url: MqttUrl = Field(default="mqtt://127.0.0.1:1883", description="mqtt://host:port or mqtts://host:port (TLS)")
     username: str | None = Field(default=None, description="broker user of central ingest (read anshin/v1/#)")
     password: SecretStr | None = Field(default=None, description="its password (environment only)")
     client_id: str = Field(
@@ -41,25 +42,7 @@ class MqttSettings(BaseSettings):
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     max_payload_bytes: int = Field(default=1_048_576, gt=0, description="larger messages are dead-lettered")
 
-    @field_validator("url")
-    @classmethod
-    def _mqtt_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError("must be mqtt://host:port or mqtts://host:port")
-        return value
 
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).hostname or "127.0.0.1"
-
-    @property
-    def tls(self) -> bool:
-        return urlsplit(self.url).scheme == "mqtts"
-
-    @property
-    def port(self) -> int:
-        return urlsplit(self.url).port or (8883 if self.tls else 1883)
 
     @property
     def subscription(self) -> str:
