@@ -3,8 +3,6 @@ topics and republishes commands the API could not publish (broker away)."""
 
 from __future__ import annotations
 
-import signal
-import threading
 from typing import Annotated, Optional
 
 import typer
@@ -29,6 +27,7 @@ def listen(
 
     Broker credentials come from ANSHIN_COMMANDS_USERNAME / ANSHIN_COMMANDS_PASSWORD only.
     """
+    from services.central.background import run_until_signalled
     from services.central.commands.mqtt import CommandResultListener
     from services.central.commands.settings import CommandSettings
     from services.central.db.migrate import upgrade
@@ -48,21 +47,17 @@ def listen(
     if migrate:
         upgrade(db.engine)
     listener = CommandResultListener(db, settings)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     typer.echo(f"commands {settings.client_id}: {settings.mqtt_url} {settings.subscription} → "
                f"{db.engine.url.render_as_string(hide_password=True)}", err=True)
-    thread = threading.Thread(target=listener.run, args=(stop,), name="commands-listen", daemon=True)
-    thread.start()
+
+    def progress() -> str:
+        s = listener.stats
+        return (f"commands: {s.messages} reports, {s.stored} stored, {s.repeats} repeats, {s.dead_letters} dead letters, "
+                f"{s.republished} republished, connected={s.connected}")
+
     try:
-        while not stop.wait(progress_every):
-            s = listener.stats
-            typer.echo(f"commands: {s.messages} reports, {s.stored} stored, {s.repeats} repeats, {s.dead_letters} dead letters, "
-                       f"{s.republished} republished, connected={s.connected}", err=True)
+        run_until_signalled(listener.run, "commands-listen", progress, progress_every)
     finally:
-        stop.set()
-        thread.join(timeout=30)
         db.dispose()
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-import time
 from typing import Annotated, Optional
 
 import typer
@@ -30,6 +27,7 @@ def ingest_mqtt(
 
     Broker credentials come from ANSHIN_MQTT_USERNAME / ANSHIN_MQTT_PASSWORD only.
     """
+    from services.central.background import run_until_signalled
     from services.central.db.migrate import upgrade
     from services.central.db.session import Database
     from services.central.mqtt.settings import MqttSettings
@@ -45,23 +43,20 @@ def ingest_mqtt(
     if migrate:
         upgrade(db.engine)
     worker = MqttIngestWorker(db, settings, mqtt_settings)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     typer.echo(f"ingest {mqtt_settings.client_id}: {mqtt_settings.url} {mqtt_settings.subscription} → "
                f"{db.engine.url.render_as_string(hide_password=True)}", err=True)
-    thread = threading.Thread(target=worker.run, args=(stop,), name="mqtt-ingest", daemon=True)
-    thread.start()
+
+    def progress() -> str:
+        s = worker.stats
+        return (f"ingest: {s.messages} messages, {s.stored} stored, {s.duplicates} duplicates, "
+                f"{s.dead_letters} dead letters, {s.db_retries} db retries, {s.acks_sent} acks to edges, "
+                f"connected={s.connected}")
+
     try:
-        while not stop.wait(progress_every):
-            s = worker.stats
-            typer.echo(f"ingest: {s.messages} messages, {s.stored} stored, {s.duplicates} duplicates, "
-                       f"{s.dead_letters} dead letters, {s.db_retries} db retries, {s.acks_sent} acks to edges, "
-                       f"connected={s.connected}", err=True)
+        run_until_signalled(worker.run, "mqtt-ingest", progress, progress_every)
     finally:
-        stop.set()
-        thread.join(timeout=30)
         db.dispose()
-        time.sleep(0)
+
+
 if __name__ == "__main__":  # python -m services.central.mqtt.cli mqtt ... (used by benchmarks and tests)
     ingest_app()
