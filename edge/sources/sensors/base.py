@@ -7,15 +7,19 @@ register read mid-update never stops the stream.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from edge.sources.video import SourceError
+from edge.sources.video import Backoff, SourceError
 from services.contract import Event
+
+log = logging.getLogger(__name__)
 
 
 class SensorError(SourceError):
@@ -98,3 +102,30 @@ class ReadingAnalyzer(Protocol):
     """
 
     def on_reading(self, reading: SensorReading, ctx: Any) -> Iterator[Event]: ...
+
+
+def reconnect(name: str, kind: str, endpoint: str, backoff: Backoff, stop: threading.Event, why: str,
+               try_connect: Callable[[], str | None], detail: str = "") -> bool:
+    """Try ``try_connect`` (None: connected, else why not) with ``backoff`` between attempts.
+
+    Returns True once connected, False when ``stop`` is set while waiting. Every attempt and the
+    recovery are logged with the ``endpoint`` (and ``detail``, e.g. the MQTT topic).
+
+    Raises:
+        SensorError: still not connected after ``backoff.max_retries`` attempts (naming ``where``).
+    """
+    first_failure = time.monotonic()
+    for attempt in range(backoff.max_retries):
+        delay = backoff.delay(attempt)
+        log.warning("sensor %r: %s (%s%s); reconnecting in %.1f s (attempt %d/%d)",
+                    name, why, endpoint, detail, delay, attempt + 1, backoff.max_retries)
+        if stop.wait(delay):
+            return False
+        failure = try_connect()
+        if stop.is_set():
+            return False
+        if failure is None:
+            log.warning("sensor %r: reconnected to %s after %d attempt(s), %.1f s", name, endpoint, attempt + 1, time.monotonic() - first_failure)
+            return True
+        why = failure
+    raise SensorError(f"sensor {name!r}: gave up on {kind} {endpoint}{detail} after {backoff.max_retries} reconnect attempts (last error: {why})")

@@ -20,7 +20,7 @@ from typing import Any
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from edge.sources.sensors.base import InvalidReading, SensorError, SensorReading, checked_value
+from edge.sources.sensors.base import InvalidReading, SensorError, SensorReading, checked_value, reconnect
 from edge.sources.sensors.config import ModbusRegisterConfig, ModbusSensorConfig
 from edge.sources.sensors.decode import decode_registers, scaled
 from edge.sources.video import Backoff
@@ -71,26 +71,13 @@ class ModbusSensorSource:
 
     def _reconnect(self, stop: threading.Event, why: str) -> bool:
         """Connect with backoff; True when connected, False when stopped; SensorError when out of retries."""
-        first_failure = time.monotonic()
-        for attempt in range(self.backoff.max_retries):
-            delay = self.backoff.delay(attempt)
-            log.warning(
-                "sensor %r: %s (%s); reconnecting in %.1f s (attempt %d/%d)",
-                self.name, why, self.endpoint, delay, attempt + 1, self.backoff.max_retries,
-            )
-            if stop.wait(delay):
-                return False
-            failure = self._try_connect()
-            if failure is None:
-                self.reconnects += 1
-                log.warning("sensor %r: reconnected to %s after %d attempt(s), %.1f s", self.name, self.endpoint, attempt + 1, time.monotonic() - first_failure)
-                return True
-            why = failure
-        self.close()
-        raise SensorError(
-            f"sensor {self.name!r}: gave up on Modbus device {self.endpoint} after {self.backoff.max_retries} reconnect attempts "
-            f"(last error: {why}); check the device, its address, port and unit id, and the network"
-        )
+        try:
+            connected = reconnect(self.name, "Modbus device", self.endpoint, self.backoff, stop, why, self._try_connect)
+        except SensorError as exc:
+            self.close()
+            raise SensorError(f"{exc}; check the device, its address, port and unit id, and the network") from None
+        self.reconnects += connected
+        return connected
 
     def close(self) -> None:
         if self._client is not None:

@@ -25,7 +25,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.sources.sensors.base import InvalidReading, SensorError, SensorReading, checked_value
+from edge.sources.sensors.base import InvalidReading, SensorError, SensorReading, checked_value, reconnect
 from edge.sources.sensors.config import MqttSensorConfig
 from edge.sources.sensors.decode import parse_payload
 from edge.sources.video import Backoff
@@ -128,28 +128,14 @@ class MqttSensorSource:
 
     def _reconnect(self, stop: threading.Event, why: str) -> bool:
         """Connect with backoff; True when connected, False when stopped; SensorError when out of retries."""
-        first_failure = time.monotonic()
-        for attempt in range(self.backoff.max_retries):
-            delay = self.backoff.delay(attempt)
-            log.warning(
-                "sensor %r: %s (%s, topic %s); reconnecting in %.1f s (attempt %d/%d)",
-                self.name, why, self.endpoint, self.config.topic, delay, attempt + 1, self.backoff.max_retries,
-            )
-            if stop.wait(delay):
-                return False
-            failure = self._try_connect(stop)
-            if stop.is_set():
-                return False
-            if failure is None:
-                self.reconnects += 1
-                log.warning("sensor %r: reconnected to %s after %d attempt(s), %.1f s", self.name, self.endpoint, attempt + 1, time.monotonic() - first_failure)
-                return True
-            why = failure
-        self.close()
-        raise SensorError(
-            f"sensor {self.name!r}: gave up on MQTT broker {self.endpoint} (topic {self.config.topic}) after "
-            f"{self.backoff.max_retries} reconnect attempts (last error: {why}); check the broker, its URL and credentials"
-        )
+        try:
+            connected = reconnect(self.name, "MQTT broker", self.endpoint, self.backoff, stop, why,
+                                  lambda: self._try_connect(stop), detail=f" (topic {self.config.topic})")
+        except SensorError as exc:
+            self.close()
+            raise SensorError(f"{exc}; check the broker, its URL and credentials") from None
+        self.reconnects += connected
+        return connected
 
     def close(self) -> None:
         client, self._client = self._client, None
