@@ -39,6 +39,20 @@ def make_events(n: int, store_id: str = "store-1", camera_id: str = "cam-1", sta
     ]
 
 
+class NoDetector:
+    """A detector that finds nothing: for tests of what the worker does around detection."""
+
+    model_name, model_version = "none", "0"
+
+    def detect(self, image: np.ndarray) -> Detections:
+        return Detections.empty()
+
+
+class NoTracker:
+    def update(self, detections: Detections, image: np.ndarray) -> Detections:
+        return detections.with_tracker_ids(np.zeros(len(detections), np.int64))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 import pytest
-from edge_builders import T0
+from edge_builders import T0, NoDetector, NoTracker
 
 import edge.worker
 from edge.config import StoreConfig
@@ -114,18 +114,6 @@ class Painter:
 
     def overlay(self, image: np.ndarray, state: dict[str, int]) -> None:
         image[:10, :10] = (0, 0, 255)
-
-
-class NoDetector:
-    model_name, model_version = "none", "0"
-
-    def detect(self, image: np.ndarray) -> Detections:
-        return Detections.empty()
-
-
-class NoTracker:
-    def update(self, detections: Detections, image: np.ndarray) -> Detections:
-        return detections.with_tracker_ids(np.zeros(len(detections), np.int64))
 
 
 def test_hooks_and_pictures_of_an_unknown_analyzer_go_through_unchanged(tmp_path):

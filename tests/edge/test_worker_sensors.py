@@ -13,10 +13,9 @@ import time
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
-import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
-from edge_builders import T0
+from edge_builders import T0, NoDetector, NoTracker
 
 import edge.worker
 from edge.config import ConfigError, StoreConfig, load_store_config
@@ -46,18 +45,6 @@ class Co2Watch:
         if reading.value > 1000:
             yield Event(type="test.co2_high", use_case=UseCase.F, store_id=ctx.store_id, camera_id=ctx.camera_id,
                         occurred_at=ctx.at, severity="notice", payload={"ppm": reading.value, "sensor": reading.sensor_id})
-
-
-class NoDetector:
-    model_name, model_version = "none", "0"
-
-    def detect(self, image: np.ndarray) -> Detections:
-        return Detections.empty()
-
-
-class NoTracker:
-    def update(self, detections: Detections, image: np.ndarray) -> Detections:
-        return detections.with_tracker_ids(np.zeros(len(detections), np.int64))
 
 
 def test_mqtt_readings_become_events_of_the_analyzer_that_names_the_sensor(tmp_path, monkeypatch):
