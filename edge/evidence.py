@@ -18,9 +18,10 @@ Blurring is :func:`services.shared.anonymise.anonymise`, the same as central's.
 
 >>> import numpy as np
 >>> frame = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
->>> out = anonymise_frame(frame, np.array([[40, 10, 80, 110]], np.float32))
->>> bool((out[10:32, 40:80] != frame[10:32, 40:80]).any()), bool((out[60:, :] == frame[60:, :]).all())
-(True, True)
+>>> picture = evidence_jpeg(frame, "standard", np.array([[40, 10, 80, 110]], np.float32))
+>>> out = cv2.imdecode(np.frombuffer(picture.jpeg, np.uint8), cv2.IMREAD_COLOR)
+>>> picture.anonymised, out.shape, evidence_jpeg(frame, "minimal", np.zeros((0, 4)))
+(True, (120, 160, 3), None)
 """
 
 from __future__ import annotations
@@ -48,13 +49,6 @@ class EvidencePicture:
     anonymised: bool  # heads and faces blurred (profile standard)
 
 
-def anonymise_frame(frame: np.ndarray, person_xyxy: np.ndarray, face_xyxy: np.ndarray | None = None) -> np.ndarray:
-    """A copy of ``frame`` with each person's head and each face blurred (boxes in pixels, (n, 4))."""
-    faces = np.asarray(face_xyxy if face_xyxy is not None else np.zeros((0, 4)), np.float32).reshape(-1, 4)
-    people = np.asarray(person_xyxy, np.float32).reshape(-1, 4)
-    return anonymise(frame, [(box, "person") for box in people] + [(box, "face") for box in faces])
-
-
 def evidence_jpeg(
     frame: np.ndarray, privacy_profile: str, person_xyxy: np.ndarray, face_xyxy: np.ndarray | None = None,
     quality: int = JPEG_QUALITY,
@@ -63,7 +57,10 @@ def evidence_jpeg(
     if privacy_profile == "minimal":
         return None
     anonymised = privacy_profile != "identified"
-    image = anonymise_frame(frame, person_xyxy, face_xyxy) if anonymised else frame
+    faces = np.asarray(face_xyxy if face_xyxy is not None else np.zeros((0, 4)), np.float32).reshape(-1, 4)
+    people = np.asarray(person_xyxy, np.float32).reshape(-1, 4)
+    boxes = [(box, "person") for box in people] + [(box, "face") for box in faces]
+    image = anonymise(frame, boxes) if anonymised else frame
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise RuntimeError("could not encode the evidence picture as JPEG")

@@ -48,3 +48,25 @@ def test_no_forbidden_imports(package: str, forbidden: tuple[str, ...]) -> None:
 def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text("def f():\n    from edge.outbox import Outbox\n")
     assert [m for _, m in imported_modules(tmp_path)] == ["edge.outbox"]
+
+
+SHARED = ROOT / "services" / "shared"
+
+
+def _python_files() -> list[Path]:
+    return [p for package in ("edge", "services", "anshin") for p in sorted((ROOT / package).rglob("*.py"))]
+
+
+def test_one_strict_base_one_iou_one_nms_one_blur():
+    """The helpers in services/shared have no copies elsewhere (a copy drifts: NMS once differed by backend)."""
+    copies = []
+    for path in _python_files():
+        if path.is_relative_to(SHARED):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and any(w in node.name.lower() for w in ("iou", "nms", "blur", "anonymi", "head_region")):
+                copies.append(f"{path.relative_to(ROOT)}: def {node.name}")
+            if isinstance(node, ast.keyword) and node.arg == "extra" and isinstance(node.value, ast.Constant) and node.value.value == "forbid":
+                copies.append(f"{path.relative_to(ROOT)}: extra='forbid' (derive from services.shared.strict.Strict)")
+    assert copies == []

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from edge.detectors.config import OnnxDetectorConfig, UltralyticsDetectorConfig
+from services.shared.strict import Strict
 
 
 def fit_linear(detected: Sequence[float], true: Sequence[float]) -> tuple[float, float]:
@@ -62,10 +63,9 @@ def cross_validated(detected: Sequence[float], true: Sequence[float], blocks: in
     return out
 
 
-class CountCalibration(BaseModel):
+class CountCalibration(Strict):
     """A fitted calibration and everything needed to reproduce or reject it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     intercept: float = Field(description="people per frame added to every estimate")
     slope: float = Field(gt=0, description="people per detected person")

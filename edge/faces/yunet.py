@@ -11,17 +11,16 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from edge.faces.faces import Faces
 from edge.paths import resolve_model
+from services.shared.strict import Strict
 
 DEFAULT_MODEL = "face_detection_yunet_2026may.onnx"
 
 
-class YuNetConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class YuNetConfig(Strict):
     model: str = Field(default=DEFAULT_MODEL, description="file name in the models directory, or a path")
     score_threshold: float = Field(default=0.6, ge=0.0, le=1.0, description="minimum face score")
     nms_threshold: float = Field(default=0.3, gt=0.0, le=1.0, description="NMS IoU threshold")

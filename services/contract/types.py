@@ -49,7 +49,7 @@ Text = Annotated[str, Field(max_length=MAX_TEXT)]
 class Payload(Strict):
     """Base of every payload model: only declared fields, strict types, finite numbers."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)  # on top of Strict: no extra fields, frozen
 
 
 class PayloadRejected(ValueError):

@@ -27,18 +27,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from edge.faces.faces import CANTHUS_FRACTION
 from edge.usecases.entrance.thermal.calibration import BlackbodyConfig, ThermalCalibration
 from edge.usecases.entrance.thermal.frame import ThermalFrame, celsius_to_ck
 from edge.usecases.entrance.thermal.physics import apparent_c, surface_from_core
+from services.shared.strict import Strict
 
 
-class SimulatorConfig(BaseModel):
+class SimulatorConfig(Strict):
     """Scene and sensor parameters (°C, seconds, thermal pixels)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     size: tuple[int, int] = Field(default=(160, 120), description="width, height, pixels (Lepton 3.5)")
     ambient_c: float = Field(default=22.0, ge=0.0, le=40.0, description="room temperature, °C")

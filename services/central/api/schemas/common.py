@@ -6,6 +6,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from services.shared.strict import Strict
+
 T = TypeVar("T")
 
 #: Largest integer a path or query parameter may carry where it reaches the database (ids,
@@ -21,10 +23,8 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class In(BaseModel):
+class In(Strict):
     """Base of request shapes: unknown fields are an error."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Page(BaseModel, Generic[T]):
