@@ -22,6 +22,7 @@ sources keep random ids.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -233,6 +234,11 @@ class EdgeWorker:
         self._publisher_thread: threading.Thread | None = None
         self._replayable = self.source.kind == "file"  # a file restarts at frame 0: ids must repeat
         self._last_live: float | None = None  # monotonic time of the last live picture offered
+        if not self._replayable:
+            # A live camera restarted after a crash: analyzers pick up the alerts they had sent, so
+            # an alert left open is cleared when the situation is over, and not raised twice.
+            # (A file replays from frame 0 and rebuilds the same state, under the same event ids.)
+            self._restore_states()
 
     # ------------------------------------------------------------------ running
 
@@ -322,7 +328,8 @@ class EdgeWorker:
         if found:
             events = [event for event, _ in found]
             blobs = self._evidence(frame, tracks, ctx, found)  # each asked-for picture, queued with its event
-            self.outbox.append(events, blobs=blobs) if blobs else self.outbox.append(events)  # durable before any publish
+            extra = {name: value for name, value in (("blobs", blobs), ("state", self._states())) if value}
+            self.outbox.append(events, **extra)  # durable before any publish, with the analyzers' state after them
             self.timings.add("outbox", time.perf_counter() - t1)
             if self.publisher is not None:
                 self.publisher.notify()
@@ -332,6 +339,30 @@ class EdgeWorker:
         with self._lock:
             self._last = (frame, tracks, live)
         self._offer_live(frame, tracks, ctx)
+
+    def _state_key(self, position: int, analyzer: Analyzer) -> str:
+        return f"{self.camera_id}/{position}:{analyzer.type}"
+
+    def _states(self) -> dict[str, str]:
+        """The durable state of every analyzer that keeps one (``durable_state()`` hook), as JSON."""
+        return {
+            self._state_key(i, analyzer): json.dumps(analyzer.durable_state(), sort_keys=True)  # type: ignore[attr-defined]
+            for i, analyzer in enumerate(self.analyzers)
+            if callable(getattr(analyzer, "durable_state", None))
+        }
+
+    def _restore_states(self) -> None:
+        for i, analyzer in enumerate(self.analyzers):
+            restore = getattr(analyzer, "restore_state", None)
+            saved = self.outbox.saved_state(self._state_key(i, analyzer)) if callable(restore) else None
+            if saved is None:
+                continue
+            try:
+                restore(json.loads(saved))
+                log.info("camera %r: analyzer %r resumed its saved state", self.camera_id, analyzer.type)
+            except (ValueError, TypeError, KeyError) as exc:  # a state from another config or build: start afresh
+                log.warning("camera %r: analyzer %r could not resume its saved state (%s); starting afresh",
+                            self.camera_id, analyzer.type, exc)
 
     def _identified(self, event: Event, frame: Frame, analyzer: str, nth: int) -> Event:
         """The event with a deterministic id when the source replays (a file); as it is otherwise."""

@@ -36,6 +36,10 @@ Durability choices:
 (1, 1)
 >>> box.ack([str(e.event_id)]), box.depth()
 (1, 0)
+>>> e2 = Event(type="zone.occupancy", use_case="F", store_id="s1", camera_id="c1",
+...            occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+>>> box.append([e2], state={"c1/0:occupancy": '{"open": ["door"]}'}), box.saved_state("c1/0:occupancy")
+(1, '{"open": ["door"]}')
 """
 
 from __future__ import annotations
@@ -70,6 +74,11 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     attempts    INTEGER NOT NULL,
     created_at  REAL NOT NULL,
     failed_at   REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS analyzer_state (
+    key      TEXT PRIMARY KEY,                         -- camera/position:type of the analyzer
+    state    TEXT NOT NULL,                            -- its JSON state (e.g. which alerts are open)
+    saved_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS blobs (
     event_id   TEXT PRIMARY KEY,                       -- the queued event this picture is evidence for
@@ -150,17 +159,21 @@ class Outbox:
 
     # ------------------------------------------------------------------ writing
 
-    def append(self, events: Iterable[Event], blobs: Mapping[str, tuple[bytes, bool]] | None = None) -> int:
+    def append(self, events: Iterable[Event], blobs: Mapping[str, tuple[bytes, bool]] | None = None,
+               state: Mapping[str, str] | None = None) -> int:
         """Store events durably (one transaction); returns how many were new (ids already queued are skipped).
 
         ``blobs`` maps an event id to its evidence picture ``(jpeg, anonymised)``, stored in the same
-        transaction, so an alert and its picture are queued together or not at all.
+        transaction, so an alert and its picture are queued together or not at all. ``state`` maps
+        an analyzer's key to its JSON state after these events (which alerts are open), also in the
+        same transaction, so a restarted worker knows exactly the alerts it has sent.
         """
         now = time.time()
         rows = [(str(e.event_id), e.model_dump_json(), now) for e in events]
         if not rows:
             return 0
         pictures = [(str(i), sqlite3.Binary(jpeg), int(anon)) for i, (jpeg, anon) in (blobs or {}).items()]
+        states = [(key, text, now) for key, text in (state or {}).items()]
         with self._lock:
             before = self._db.total_changes
             with _transaction(self._db):
@@ -168,7 +181,15 @@ class Outbox:
                 added = self._db.total_changes - before
                 if pictures:
                     self._db.executemany("INSERT OR IGNORE INTO blobs (event_id, jpeg, anonymised) VALUES (?, ?, ?)", pictures)
+                if states:
+                    self._db.executemany("INSERT OR REPLACE INTO analyzer_state (key, state, saved_at) VALUES (?, ?, ?)", states)
             return added
+
+    def saved_state(self, key: str) -> str | None:
+        """The JSON state last saved for an analyzer with :meth:`append`, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT state FROM analyzer_state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     def ack(self, event_ids: Iterable[str]) -> int:
         """Delete exactly these ids (central acknowledged them); returns how many were deleted."""

@@ -97,6 +97,11 @@ class Analyzer(Protocol):
     * ``live_state() -> dict``: a small, JSON-able summary of the last frame for a live view
       (e.g. people per zone); taken after every frame.
     * ``overlay(image, state) -> None``: draw that state onto a copy of the frame, in place.
+    * ``on_reading(reading, ctx) -> Iterator[Event]``: a reading of a sensor the analyzer's config
+      names (``sensors: [...]``), handed over on the camera thread before the frame's ``update``.
+    * ``durable_state() -> dict`` and ``restore_state(dict)``: what must survive a crash (e.g.
+      which alerts are open). The worker saves it with every batch of events, in the same
+      transaction, and a live camera's restarted worker hands it back before the first frame.
     """
 
     use_case: ClassVar[UseCase]

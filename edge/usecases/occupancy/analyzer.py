@@ -121,6 +121,31 @@ class OccupancyAnalyzer:
             yield self._cleared(name, zone, state, ctx)
             state.alerting, state.alert_at = False, None
 
+    # ------------------------------------------------------------------ surviving a restart
+
+    def durable_state(self) -> dict[str, Any]:
+        """The zones with an overcrowded alert out and not yet cleared, and since when.
+
+        >>> from datetime import datetime, timezone
+        >>> from edge.usecases.occupancy.config import OccupancyAnalyzerConfig
+        >>> from edge.config import ZoneConfig
+        >>> zones = {"door": ZoneConfig(polygon=[(0, 0), (1, 0), (1, 1), (0, 1)])}
+        >>> a = OccupancyAnalyzer(OccupancyAnalyzerConfig(zones={"door": {"capacity": 1}}), zones)
+        >>> a.restore_state({"open_alerts": {"door": "2026-01-01T09:00:00+00:00"}})
+        >>> a.durable_state()
+        {'open_alerts': {'door': '2026-01-01T09:00:00+00:00'}}
+        """
+        return {"open_alerts": {name: s.alert_at.isoformat() for name, s in self._state.items() if s.alerting and s.alert_at}}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Take back the open alerts of a crashed run: each is cleared (``zone.cleared``) once its
+        zone is under capacity again, and not raised a second time while it stays crowded."""
+        for name, at in dict(state.get("open_alerts", {})).items():
+            if name in self._state:  # a zone no longer watched has nothing to clear here
+                zone = self._state[name]
+                zone.alerting, zone.alert_at = True, datetime.fromisoformat(at)
+                zone.frames_over = self.config.min_frames
+
     # ------------------------------------------------------------------ live view
 
     def live_state(self) -> dict[str, Any]:
