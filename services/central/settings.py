@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     live_snapshots_kept: int = Field(default=3, ge=1, description="live pictures kept per camera (older ones are deleted)")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    openapi_public: bool = Field(
+        default=False, description="serve /docs, /redoc and /openapi.json to anyone (ANSHIN_OPENAPI_PUBLIC=1); off: 404"
+    )
 
     # Operations (issue 6): rate limits and integrator webhooks. Secrets come from the environment only.
     rate_limit_per_s: float = Field(default=100.0, gt=0, description="requests per second per API key (per client address without one)")
@@ -107,6 +110,14 @@ class Settings(BaseSettings):
     sign_in_lockout_after: int = Field(default=10, ge=1, description="failed sign-ins in a row that lock an account until a manager unlocks it")
     sign_in_audit_window_s: int = Field(default=900, ge=1, description="failed sign-ins are summarised in one audit entry per account per window")
     sign_in_concurrency: int = Field(default=2, ge=1, description="password checks (argon2) at once; others wait")
+
+    # Retention (issue 12): what is purged when, by `anshin retention run` and the schedule in central.
+    retention_alert_days: float = Field(default=30, gt=0, description="days an alert (review item, its event, its decisions) is kept once decided")
+    retention_routine_days: float = Field(default=7, gt=0, description="days an event that needs no review is kept")
+    retention_evidence_days: float = Field(default=30, gt=0, description="days an evidence picture is kept (never longer than an event refers to it; none under `minimal`)")
+    retention_live_hours: float = Field(default=1, gt=0, description="hours a live picture is kept (none under `minimal`)")
+    retention_interval_s: float = Field(default=3600, ge=0, description="central purges every this many seconds; 0: only `anshin retention run`")
+    retention_partitions_ahead: int = Field(default=2, ge=1, le=24, description="PostgreSQL: monthly event partitions created ahead of the current month")
 
     @field_validator("review_deadlines_s")
     @classmethod

@@ -1,4 +1,4 @@
-"""Nobody gets in who doesn't belong: 401 without a key on every data route, 403 without the
+"""Nobody gets in who doesn't belong: 401 without a key on every API route, 403 without the
 scope, 429 over the rate limit, forged webhook signatures detected by the documented check."""
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from .conftest import bearer
 
 pytestmark = pytest.mark.postgres
 
-PUBLIC = {"/healthz", "/readyz"}
-
 
 def data_routes(app: FastAPI) -> list[tuple[str, str]]:
     """(method, concrete path) of every API route in the OpenAPI spec (/api/..., /metrics),
@@ -41,7 +39,8 @@ def data_routes(app: FastAPI) -> list[tuple[str, str]]:
     return out
 
 
-def test_health_endpoints_are_the_only_unauthenticated_ones(client: TestClient, app: FastAPI) -> None:
+def test_every_api_route_without_a_key_is_401_with_a_bearer_challenge(client: TestClient, app: FastAPI) -> None:
+    """The API's side; test_public_surface.py walks every route of the app (dashboard, static, ...)."""
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").json()["status"] == "ready"
     routes = data_routes(app)

@@ -5,6 +5,10 @@ the review policy in the audit chain if it changed, and mounts one router per re
 ``build_app_from_env`` is the uvicorn factory (``anshin serve``):
 
     uvicorn --factory services.central.api.app:build_app_from_env
+
+The interactive API documents (``/docs``, ``/redoc``) and ``/openapi.json`` are not served unless
+``ANSHIN_OPENAPI_PUBLIC=1`` (``Settings.openapi_public``): they map every route for a stranger.
+``app.openapi()`` still builds the document in-process, for tests and tools.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from services.central.db.migrate import upgrade
 from services.central.db.session import Database
 from services.central.policy import record_review_policy
 from services.central.ratelimit import RateLimitMiddleware, VerifiedKeys
+from services.central.retention.schedule import scheduled as scheduled_retention
 from services.central.settings import Settings
 from services.central.snapshots import routes as snapshots
 from services.central.usecases import api_routers
@@ -38,7 +43,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with scheduled_retention(db, settings):  # issue 12: purge every retention_interval_s
+            yield
         db.dispose()
 
     app = FastAPI(
@@ -46,6 +52,10 @@ def create_app(settings: Settings) -> FastAPI:
         version=API_VERSION,
         description="Idempotent event ingest, human-in-the-loop review queue, hash-chained audit log.",
         lifespan=lifespan,
+        # off by default: without these URLs FastAPI mounts no route (404); app.openapi() still works
+        openapi_url="/openapi.json" if settings.openapi_public else None,
+        docs_url="/docs" if settings.openapi_public else None,
+        redoc_url="/redoc" if settings.openapi_public else None,
     )
     app.state.settings = settings
     app.state.db = db
