@@ -16,6 +16,7 @@ from edge.models_cli import models_app
 from services.central.cli import central_app
 from services.central.commands.cli import commands_app
 from services.central.mqtt.cli import ingest_app
+from services.central.retention.cli import retention_app
 from services.central.stores.cli import stores_app
 from services.central.users.cli import users_app
 from services.central.webhooks.cli import webhooks_app
@@ -43,3 +44,4 @@ app.add_typer(stores_app, name="stores")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(commands_app, name="commands")
+app.add_typer(retention_app, name="retention")

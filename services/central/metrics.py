@@ -37,6 +37,7 @@ INGEST_BATCH = Histogram(
 DEAD_LETTERS = Counter("anshin_ingest_dead_letters", "Messages set aside as malformed", ["transport", "reason"])
 WEBHOOK_ATTEMPTS = Counter("anshin_webhook_attempts", "Webhook POST attempts", ["result"])
 RATE_LIMITED = Counter("anshin_rate_limited", "Requests refused with 429")
+RETENTION_PURGED = Counter("anshin_retention_purged", "Rows, pictures, files and partitions purged by retention", ["kind"])
 
 OPEN_REVIEW_STATES = ("pending", "claimed", "escalated")
 

@@ -34,7 +34,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from services.central.audit.canonical import canonical_json, format_at
-from services.central.audit.rows import RowClaim, claim_of, first_mismatch
+from services.central.audit.rows import RowClaim, claim_of, first_mismatch, purged_of
 from services.central.db.tables import AuditEntry
 
 GENESIS_HASH = "0" * 64
@@ -117,10 +117,12 @@ def verify(session: Session, batch: int = 1000) -> VerifyResult:
     Reasons: ``missing`` (a seq gap: an entry was deleted), ``prev_hash mismatch`` (deleted or
     reordered before this entry, or an edit whose hash was recomputed), ``hash mismatch`` (this
     entry was edited), ``row mismatch`` (the entry is intact but a row it vouches for, named in
-    ``bad_row``, was edited or deleted).
+    ``bad_row``, was edited or deleted). A row deleted by retention is not a mismatch when a later
+    ``retention.purge`` entry lists it with the digest its entry recorded (:func:`.rows.purged_of`).
     """
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     claims: list[RowClaim] = []
+    purged: dict[tuple[str, int], tuple[int, str]] = {}
     rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)).scalars()
     for row in rows:
         if row.seq != expected_seq:
@@ -141,10 +143,11 @@ def verify(session: Session, batch: int = 1000) -> VerifyResult:
             )
         if (claim := claim_of(row.seq, row.action, row.details)) is not None:
             claims.append(claim)
+        purged.update(purged_of(row.seq, row.action, row.details))
         checked += 1
         expected_seq, prev_hash = row.seq + 1, row.hash
     head = expected_seq - 1
-    if (bad := first_mismatch(session, claims)) is not None:
+    if (bad := first_mismatch(session, claims, purged=purged)) is not None:
         claim, what = bad
         name = f"{claim.kind.table}:{claim.row_id}"
         return VerifyResult(

@@ -75,8 +75,35 @@ def claim_of(seq: int, action: str, details: dict[str, Any]) -> RowClaim | None:
     return RowClaim(seq, kind, details[kind.id_key], str(details[ROW_DIGEST]))
 
 
-def first_mismatch(session: Session, claims: Iterable[RowClaim], batch: int = 500) -> tuple[RowClaim, str] | None:
-    """The first claim (by entry seq) whose row is gone or differs, with what is wrong; else None."""
+#: The audit action of retention (services/central/retention): rows it deleted, with their digests.
+PURGE_ACTION = "retention.purge"
+
+
+def purged_of(seq: int, action: str, details: dict[str, Any]) -> dict[tuple[str, int], tuple[int, str]]:
+    """Rows a ``retention.purge`` entry says it deleted: (table, id) → (entry seq, row digest).
+
+    >>> purged_of(9, "retention.purge", {"purged_rows": {"review_decisions": [[4, "ab"]]}})
+    {('review_decisions', 4): (9, 'ab')}
+    """
+    if action != PURGE_ACTION or not isinstance(details.get("purged_rows"), dict):
+        return {}
+    out: dict[tuple[str, int], tuple[int, str]] = {}
+    for table, rows in details["purged_rows"].items():
+        for row_id, sha in rows if isinstance(rows, list) else ():
+            out[(str(table), int(row_id))] = (seq, str(sha))
+    return out
+
+
+def first_mismatch(
+    session: Session, claims: Iterable[RowClaim], batch: int = 500,
+    purged: dict[tuple[str, int], tuple[int, str]] | None = None,
+) -> tuple[RowClaim, str] | None:
+    """The first claim (by entry seq) whose row is gone or differs, with what is wrong; else None.
+
+    A row that is gone is no mismatch when ``purged`` (from :func:`purged_of`) holds it: a later
+    retention entry deleted it, with the very digest the claim recorded.
+    """
+    purged = purged or {}
     pending = sorted(claims, key=lambda c: c.seq)
     for start in range(0, len(pending), batch):
         chunk = pending[start:start + batch]
@@ -88,6 +115,9 @@ def first_mismatch(session: Session, claims: Iterable[RowClaim], batch: int = 50
         for c in chunk:
             row = by_kind[c.kind.table].get(c.row_id)
             if row is None:
+                by_retention = purged.get((c.kind.table, c.row_id))
+                if by_retention is not None and by_retention[0] > c.seq and by_retention[1] == c.sha256:
+                    continue
                 return c, "deleted"
             if c.kind.digest(row) != c.sha256:
                 return c, "edited"

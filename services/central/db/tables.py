@@ -69,6 +69,17 @@ class EventRow(Base):
     )
 
 
+class EventIdRow(Base):
+    """Every stored event's id, once: the idempotency key of ingest and what review items and webhook
+    deliveries refer to. A table of its own because on PostgreSQL ``events`` is partitioned by
+    month (migration 0006), and a partitioned table's unique keys must include ``occurred_at``."""
+
+    __tablename__ = "event_ids"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
 class ReviewItem(Base):
     """An event that needs a human decision, and where that decision stands."""
 
@@ -76,7 +87,7 @@ class ReviewItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("events.event_id", ondelete="CASCADE"), unique=True
+        Uuid, ForeignKey("event_ids.event_id", ondelete="CASCADE"), unique=True
     )
     state: Mapped[str] = mapped_column(String(16))  # review.machine.State
     event_type: Mapped[str] = mapped_column(String(64))
@@ -93,7 +104,12 @@ class ReviewItem(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    event: Mapped[EventRow] = relationship(lazy="joined", innerjoin=True)
+    # Joined by id, not by a foreign key: on PostgreSQL ``events`` is partitioned by month and can
+    # hold no unique key on event_id alone; the key lives in ``event_ids`` (see EventIdRow).
+    event: Mapped[EventRow] = relationship(
+        primaryjoin="ReviewItem.event_id == EventRow.event_id", foreign_keys="ReviewItem.event_id",
+        lazy="joined", innerjoin=True, viewonly=True,
+    )
     decisions: Mapped[list[ReviewDecision]] = relationship(
         back_populates="item", order_by="ReviewDecision.id", lazy="selectin", cascade="all, delete-orphan"
     )
@@ -211,7 +227,7 @@ class WebhookDelivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     webhook_id: Mapped[int] = mapped_column(Integer, ForeignKey("webhooks.id", ondelete="CASCADE"))
-    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("events.event_id", ondelete="CASCADE"))
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("event_ids.event_id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(16))  # pending | delivered | dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)

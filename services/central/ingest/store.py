@@ -1,10 +1,13 @@
 """Store a batch of contract events once each, open their review items, audit the batch.
 
 All in the caller's transaction (one commit for the batch). Idempotent by ``event_id``: the
-insert is ``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id`` on both SQLite
-and PostgreSQL, so two deliveries of the same event racing on two replicas store it once and
-both are acknowledged. Rows are inserted in ``event_id`` order so concurrent overlapping
-batches take their row locks in the same order and cannot deadlock.
+ids go first into the key table ``event_ids`` with ``INSERT ... ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id`` on both SQLite and PostgreSQL, and only the ids that insert returned are
+inserted into ``events``, so two deliveries of the same event racing on two replicas store it
+once (the second waits on the first's key, then skips it) and both are acknowledged. The key
+table exists because on PostgreSQL ``events`` is partitioned by month and cannot hold a unique
+key on ``event_id`` alone (migration 0006, docs/SCALING.md). Rows are inserted in ``event_id``
+order so concurrent overlapping batches take their locks in the same order and cannot deadlock.
 """
 
 from __future__ import annotations
@@ -16,14 +19,14 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from services.central import audit
 from services.central.audit.chain import canonical_json
-from services.central.db.tables import EventRow
+from services.central.db.tables import EventIdRow, EventRow
 from services.central.review import service as review
 from services.central.settings import Settings
 from services.central.webhooks import service as webhooks
@@ -96,8 +99,12 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     # executemany form (one cached statement; SQLAlchemy batches it as multi-row VALUES with
     # RETURNING): a literal .values(rows) would be compiled anew for every batch, which cost
     # more than the database work itself (about 0.6 ms per event at 500 events per batch).
-    stmt = make(EventRow.__table__).on_conflict_do_nothing(index_elements=["event_id"]).returning(EventRow.event_id)
-    return set(session.connection().execute(stmt, rows).scalars())
+    keys = make(EventIdRow.__table__).on_conflict_do_nothing(index_elements=["event_id"]).returning(EventIdRow.event_id)
+    conn = session.connection()
+    new = set(conn.execute(keys, [{"event_id": r["event_id"], "occurred_at": r["occurred_at"]} for r in rows]).scalars())
+    if new:
+        conn.execute(insert(EventRow.__table__), [r for r in rows if r["event_id"] in new])
+    return new
 
 
 def ingest(
