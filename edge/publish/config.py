@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pydantic import Field
 
@@ -37,6 +38,9 @@ class MqttConfig(BrokerAddress, Strict):
         description="send an event again when central has not acknowledged storing it this long after its PUBACK, seconds")
     retry_initial_s: float = Field(default=0.5, gt=0, le=60, description="first retry delay, seconds")
     retry_max_s: float = Field(default=30.0, gt=0, le=3600, description="longest retry delay, seconds")
+    ca_file: Path | None = Field(
+        default=None, description="with mqtts://: PEM file of the CA that signed the broker's certificate (a private CA); "
+                                  "unset: the system's CAs. The certificate is always verified and must name the host")
 
 
 

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from edge.outbox import Outbox
-
-log = logging.getLogger(__name__)
 
 
 def build_publisher(outbox: Outbox, store: Any, camera_id: str) -> Any:
     """An :class:`HttpPublisher` (default) or an :class:`MqttPublisher` for one camera.
 
-    With MQTT, evidence pictures still go to central over HTTP (``POST /api/v1/snapshots``) when
-    the store's ``central.api_key_env`` is set; without it, events go without their pictures.
+    With MQTT, evidence pictures go over the broker too (``anshin/v1/{store}/{camera}/_blob/{sha256}``,
+    see ``edge/publish/mqtt.py``): the store's broker user is the only credential the edge needs.
     """
-    from edge.publish.http import HttpPublisher
-
     if getattr(store, "publisher", "http") != "mqtt":
+        from edge.publish.http import HttpPublisher
+
         return HttpPublisher.from_config(outbox, store.central)
-    from edge.config import MissingApiKeyError
     from edge.publish.mqtt import MqttPublisher
 
-    publisher = MqttPublisher.from_config(outbox, store, camera_id)
-    try:
-        publisher.snapshots = HttpPublisher.from_config(outbox, store.central)
-    except MissingApiKeyError:
-        log.warning("publisher mqtt: %s unset, so evidence pictures are not uploaded (events still are)",
-                    store.central.api_key_env)
-    return publisher
+    return MqttPublisher.from_config(outbox, store, camera_id)

@@ -23,6 +23,18 @@ broker's PUBACK is not a safe store (Mosquitto keeps messages in memory and save
 * A PUBACK with a failure reason (e.g. 0x87 not authorised: the store's broker user may not
   write that topic) is a configuration problem: the events stay queued, logged as an error.
 * One log line when the broker goes away and one when it is back.
+
+Evidence pictures go over the same connection, with no second credential
+(``services.contract.blobs``): an alert's picture, queued next to it in the outbox, is published
+first as its own QoS 1 message (not retained) on ``anshin/v1/{store}/{camera}/_blob/{sha256}``,
+and the event goes with ``evidence.snapshot_ref = "sha256:<hex>"``. The event counts as taken by
+the broker only when its picture's PUBACK came back too; the picture stays in the outbox until
+central acknowledges the event (and is sent again with it), so a re-sent alert brings its picture
+along. A picture larger than the broker's message limit is dropped with an error line and the
+alert goes without it: a picture never holds an alert back.
+
+TLS: ``mqtts://`` verifies the broker's certificate (against ``ca_file``, e.g. the private CA of
+``docker/mosquitto/make-certs.sh``, else the system's CAs) and checks that it names the host.
 """
 
 from __future__ import annotations
@@ -30,10 +42,11 @@ from __future__ import annotations
 import json
 import logging
 import random
-import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -45,6 +58,8 @@ from edge.outbox import Outbox, OutboxItem
 from edge.publish.base import OutboxPublisher, TransientError
 from services.contract import EdgeStatus, status_topic
 from services.contract.acks import ACK_TOPIC_LEVEL, DeliveryAck, ack_topic
+from services.contract.blobs import MAX_BLOB_BYTES, blob_topic, digest, encode_blob, snapshot_ref
+from services.shared.config_fields import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +82,9 @@ class MqttPublisher(OutboxPublisher):
 
     Args:
         outbox: the durable queue to drain.
-        host, port: the broker; ``tls`` for mqtts.
+        host, port: the broker; ``tls`` for mqtts (certificate verified, host name checked).
+        ca_file: with ``tls``: PEM file of the CA that signed the broker's certificate (default:
+            the system's CAs).
         client_id: stable and unique per camera (the broker keeps the session under it).
         username, password: broker credentials (one user per store; the ACL limits it to the
             store's topics).
@@ -92,6 +109,7 @@ class MqttPublisher(OutboxPublisher):
         username: str | None = None,
         password: str | None = None,
         tls: bool = False,
+        ca_file: str | Path | None = None,
         keepalive_s: int = 30,
         session_expiry_s: int = 86_400,
         batch_size: int = 500,
@@ -110,8 +128,6 @@ class MqttPublisher(OutboxPublisher):
         self.delivery_timeout_s = delivery_timeout_s
         #: Called with the event ids of each batch just before it is published (benchmarks time it).
         self.on_send: Callable[[list[str]], None] | None = None
-        #: An HttpPublisher that uploads evidence pictures queued with alerts (see publish/factory.py).
-        self.snapshots: Any | None = None
         self._connected = threading.Event()
         self._refused: dict[int, str] = {}  # mid → PUBACK failure reason
         self._connect_error: str | None = None
@@ -126,7 +142,7 @@ class MqttPublisher(OutboxPublisher):
         if username:
             client.username_pw_set(username, password)
         if tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+            client.tls_set_context(tls_context(ca_file))  # raises ValueError naming an unreadable ca_file
         client.max_inflight_messages_set(max(20, batch_size))
         client.max_queued_messages_set(0)
         # Reconnect attempts back off too, but never beyond 5 s: a broker that is back should not
@@ -149,7 +165,7 @@ class MqttPublisher(OutboxPublisher):
         cfg = store.mqtt
         return cls(
             outbox, cfg.host, cfg.port, cfg.client_id_for(store.store_id, camera_id),
-            username=cfg.username_for(store.store_id), password=cfg.password(), tls=cfg.tls,
+            username=cfg.username_for(store.store_id), password=cfg.password(), tls=cfg.tls, ca_file=cfg.ca_file,
             keepalive_s=cfg.keepalive_s, session_expiry_s=cfg.session_expiry_s, batch_size=cfg.batch_size,
             ack_timeout_s=cfg.ack_timeout_s, delivery_timeout_s=cfg.delivery_timeout_s, retry_initial_s=cfg.retry_initial_s, retry_max_s=cfg.retry_max_s,
             **kwargs,
@@ -241,8 +257,6 @@ class MqttPublisher(OutboxPublisher):
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
-        if self.snapshots is not None:
-            self.snapshots.close()
 
     # ------------------------------------------------------------------ one batch
 
@@ -260,8 +274,7 @@ class MqttPublisher(OutboxPublisher):
                 return 0
             if not self._connected.is_set():
                 self._fail(items, self._connect_error or f"MQTT broker {self.url} not connected")
-            if self.snapshots is not None:
-                items = self.snapshots._with_snapshots(items)  # pictures first, their refs into the events
+            pictures = self._pictures_for(items)
             self._note_resends(items)
             # PUBACK verdicts of earlier messages (status reports) must not leak onto this batch's
             # mids: forget them before anything of this batch is published.
@@ -269,7 +282,7 @@ class MqttPublisher(OutboxPublisher):
             self._unrouted.clear()
             started = time.perf_counter()
             self.stats.requests += 1
-            sent: list[tuple[OutboxItem, mqtt.MQTTMessageInfo]] = []
+            sent: list[tuple[OutboxItem, list[mqtt.MQTTMessageInfo]]] = []
             dead = 0
             if self.on_send is not None:
                 self.on_send([i.event_id for i in items])
@@ -282,8 +295,14 @@ class MqttPublisher(OutboxPublisher):
                         dead += 1
                     continue
                 self._listen_for_acks(*topic.split("/")[2:4])
-                info = self._client.publish(topic, item.body, qos=1)
-                sent.append((item, info))
+                infos = []
+                picture = pictures.get(item.event_id)
+                if picture is not None:  # the picture first: it is in the broker before the event refers to it
+                    item, topic_of_blob, payload = picture
+                    infos.append(self._client.publish(topic_of_blob, payload, qos=1, retain=False))
+                    self.stats.extra["snapshots_sent"] = self.stats.extra.get("snapshots_sent", 0) + 1
+                infos.append(self._client.publish(topic, item.body, qos=1))
+                sent.append((item, infos))
             acked, missing, refused, unrouted = self._await_acks(sent)
             self.stats.post_seconds += time.perf_counter() - started
             # Taken by the broker, not yet stored by central: wait for central's acknowledgement.
@@ -329,31 +348,70 @@ class MqttPublisher(OutboxPublisher):
                         self.url, time.monotonic() - self._unrouted_since, self.outbox.depth())
             self._unrouted_since = None
 
+    def _pictures_for(self, items: list[OutboxItem]) -> dict[str, tuple[OutboxItem, str, bytes]]:
+        """The pictures queued with these events: event id → (the item with ``evidence.snapshot_ref``
+        set, the picture's topic, its payload). The body with the reference is derived again on each
+        send, not stored: the picture stays in the outbox until central acknowledges the event."""
+        found = self.outbox.blobs_for(i.event_id for i in items)
+        out: dict[str, tuple[OutboxItem, str, bytes]] = {}
+        for item in items:
+            if item.event_id not in found:
+                continue
+            jpeg, anonymised = found[item.event_id]
+            try:
+                doc = json.loads(item.body)
+                if len(jpeg) > MAX_BLOB_BYTES:
+                    raise ValueError(f"the picture has {len(jpeg)} bytes, more than the {MAX_BLOB_BYTES} a message may carry")
+                sha = digest(jpeg)
+                topic = blob_topic(doc["store_id"], doc["camera_id"], sha)
+            except (ValueError, KeyError, TypeError) as exc:
+                self.outbox.attach_snapshot(item.event_id, None)  # given up: the alert goes without it
+                self.stats.extra["snapshots_dropped"] = self.stats.extra.get("snapshots_dropped", 0) + 1
+                log.error("event %s: its evidence picture cannot go over MQTT (%s); sending the event without it",
+                          item.event_id, exc)
+                continue
+            doc["evidence"] = {**(doc.get("evidence") or {}), "snapshot_ref": snapshot_ref(sha)}
+            body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+            out[item.event_id] = (replace(item, body=body), topic, encode_blob(jpeg, anonymised))
+        return out
+
     def _await_acks(
-        self, sent: list[tuple[OutboxItem, mqtt.MQTTMessageInfo]]
+        self, sent: list[tuple[OutboxItem, list[mqtt.MQTTMessageInfo]]]
     ) -> tuple[list[OutboxItem], list[OutboxItem], list[tuple[OutboxItem, str]], list[OutboxItem]]:
-        """Sort a batch by its PUBACKs: (taken, missing, refused with the reason, dropped for lack of subscribers)."""
+        """Sort a batch by its PUBACKs: (taken, missing, refused with the reason, dropped for lack of
+        subscribers). An event with a picture is taken only when both messages were."""
         deadline = time.monotonic() + self.ack_timeout_s
         acked: list[OutboxItem] = []
         missing: list[OutboxItem] = []
         refused: list[tuple[OutboxItem, str]] = []
         unrouted: list[OutboxItem] = []
-        for item, info in sent:
-            try:
-                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
-                published = info.is_published()
-            except (RuntimeError, ValueError):
-                published = False  # not sent (connection lost): it stays queued and goes again
-            if not published:
+        for item, infos in sent:
+            verdicts = [self._verdict(info, deadline) for info in infos]
+            if "missing" in verdicts:
                 missing.append(item)
-            elif info.mid in self._refused:
-                refused.append((item, self._refused.pop(info.mid)))
-            elif info.mid in self._unrouted:
-                self._unrouted.discard(info.mid)
+            elif any(v.startswith("refused:") for v in verdicts):
+                refused.append((item, next(v for v in verdicts if v.startswith("refused:")).removeprefix("refused:")))
+            elif "unrouted" in verdicts:
                 unrouted.append(item)
             else:
                 acked.append(item)
         return acked, missing, refused, unrouted
+
+    def _verdict(self, info: mqtt.MQTTMessageInfo, deadline: float) -> str:
+        """One message's PUBACK: ``taken``, ``missing``, ``unrouted`` or ``refused:<reason>``."""
+        try:
+            info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+            published = info.is_published()
+        except (RuntimeError, ValueError):
+            published = False  # not sent (connection lost): it stays queued and goes again
+        if not published:
+            return "missing"
+        if info.mid in self._refused:
+            return "refused:" + self._refused.pop(info.mid)
+        if info.mid in self._unrouted:
+            self._unrouted.discard(info.mid)
+            return "unrouted"
+        return "taken"
 
     def _fail(self, items: list[OutboxItem], reason: str, error: bool = False) -> None:
         self._count_failure(items, reason)

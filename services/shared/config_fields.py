@@ -19,6 +19,8 @@ Value error, must be an environment variable name
 from __future__ import annotations
 
 import re
+import ssl
+from pathlib import Path
 from typing import Annotated, ClassVar
 from urllib.parse import urlsplit
 
@@ -68,3 +70,27 @@ class BrokerAddress:
     @property
     def port(self) -> int:
         return urlsplit(self._broker_url).port or (8883 if self.tls else 1883)
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Client TLS for ``mqtts://``: the broker's certificate is verified (against the model's
+        ``ca_file``, e.g. a private CA, else the system's CAs) and must name the host in the URL."""
+        return tls_context(getattr(self, "ca_file", None))
+
+
+def tls_context(ca_file: str | Path | None) -> ssl.SSLContext:
+    """A verifying client context (certificate required, host name checked); a clear error when
+    ``ca_file`` cannot be read.
+
+    >>> ctx = tls_context(None)
+    >>> ctx.verify_mode == ssl.CERT_REQUIRED, ctx.check_hostname
+    (True, True)
+    >>> tls_context("/nonexistent/ca.crt")
+    Traceback (most recent call last):
+    ...
+    ValueError: MQTT TLS: cannot read the CA certificate file /nonexistent/ca.crt (ca_file): No such file or directory
+    """
+    try:
+        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ValueError(f"MQTT TLS: cannot read the CA certificate file {ca_file} (ca_file): {reason}") from None

@@ -23,11 +23,23 @@ own ``anshin/v1/{store}/``, so this check is what keeps one store from writing a
 ('s1', 'c1', UUID('00000000-0000-4000-8000-000000000001'))
 >>> sender_of(Rejected("mqtt", "anshin/v1/s1/c1/zone.occupancy", "not_json", "", b"{oops")) is None
 True
+
+An evidence picture (``services.contract.blobs``) becomes a :class:`BlobMessage`, or a dead letter
+when its topic, header or digest is wrong:
+
+>>> from services.contract.blobs import blob_topic, digest, encode_blob
+>>> jpeg = b"\\xff\\xd8 picture"
+>>> m = classify(blob_topic("s1", "c1", digest(jpeg)), encode_blob(jpeg, True), 1024)
+>>> (m.store_id, m.camera_id, m.jpeg == jpeg, m.anonymised)
+('s1', 'c1', True, True)
+>>> classify(blob_topic("s1", "c1", "0" * 64), encode_blob(jpeg, True), 1024).reason
+'topic_mismatch'
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -36,11 +48,25 @@ from services.central.ingest.dead_letters import Rejected
 from services.central.ingest.parse import BodyNotJson, decode_json, validate_event
 from services.contract import EdgeStatus, Event
 from services.contract.acks import ACK_TOPIC_LEVEL
+from services.contract.blobs import decode_blob, digest, is_blob_topic, parse_blob_topic
 from services.contract.commands import COMMAND_TOPIC_LEVELS
 from services.contract.registry import validate_event_payload
 from services.contract.status import STATUS_TOPIC_LEVEL
 
 TRANSPORT = "mqtt"
+
+
+@dataclass(frozen=True, slots=True)
+class BlobMessage:
+    """An evidence picture sent over MQTT (``anshin/v1/{store}/{camera}/_blob/{sha256}``): the
+    digest in its topic is the digest of ``jpeg`` (checked)."""
+
+    topic: str
+    store_id: str
+    camera_id: str
+    sha256: str
+    jpeg: bytes
+    anonymised: bool
 
 
 def _reject(topic: str, reason: str, detail: str, payload: bytes) -> Rejected:
@@ -85,10 +111,27 @@ def sender_of(rejected: Rejected) -> tuple[str, str, UUID] | None:
         return None
 
 
-def classify(topic: str, payload: bytes, max_bytes: int) -> Event | EdgeStatus | Rejected:
+def classify_blob(topic: str, payload: bytes) -> BlobMessage | Rejected:
+    """An evidence picture, or why it is refused (the topic names a camera and the digest of the bytes)."""
+    where = parse_blob_topic(topic)
+    if where is None:
+        return _reject(topic, "bad_topic", "expected anshin/v1/{store_id}/{camera_id}/_blob/{sha256 lower-case hex}", payload)
+    try:
+        blob = decode_blob(payload)
+    except ValueError as e:
+        return _reject(topic, "invalid_event", str(e), payload)
+    found = digest(blob.jpeg)
+    if found != where[2]:
+        return _reject(topic, "topic_mismatch", f"topic digest {where[2]} but the picture's sha256 is {found}", payload)
+    return BlobMessage(topic, where[0], where[1], where[2], blob.jpeg, blob.anonymised)
+
+
+def classify(topic: str, payload: bytes, max_bytes: int) -> Event | EdgeStatus | BlobMessage | Rejected:
     """What to do with one message (never raises)."""
     if len(payload) > max_bytes:
         return _reject(topic, "too_large", f"{len(payload)} bytes; the limit is {max_bytes}", payload)
+    if is_blob_topic(topic):
+        return classify_blob(topic, payload)
     parts = topic.split("/")
     if len(parts) != 5 or parts[:2] != ["anshin", "v1"]:
         return _reject(topic, "bad_topic", "expected anshin/v1/{store_id}/{camera_id}/{event_type}", payload)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,9 @@ class MqttSettings(BrokerAddress, BaseSettings):
     batch_wait_ms: int = Field(default=50, ge=0, le=10_000, description="wait this long to fill a batch")
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     max_payload_bytes: int = Field(default=1_048_576, gt=0, description="larger messages are dead-lettered")
+    ca_file: Path | None = Field(
+        default=None, description="with mqtts://: PEM file of the CA that signed the broker's certificate (a private CA, "
+                                  "docker/mosquitto/make-certs.sh); unset: the system's CAs. Verified, host name checked")
 
 
 

@@ -24,6 +24,15 @@ Delivery guarantee (at least once into the database, exactly once as stored rows
   dead-lettered. Edges delete an event only then, never on the broker's PUBACK, so a broker that
   loses messages it had accepted (a crash before its next save) loses nothing: the edge sends
   them again. These acknowledgements match the ingest subscription too; the worker skips them.
+* **Evidence pictures** arrive as their own messages on ``anshin/v1/{store}/{camera}/_blob/{sha256}``
+  (``services.contract.blobs``), published by the edge just before the alert that refers to them
+  (``evidence.snapshot_ref = "sha256:<hex>"``). They are stored through the snapshot service
+  (JPEG check, size limit ``ANSHIN_SNAPSHOT_MAX_BYTES``, the store's privacy profile, the
+  ``snapshot.upload`` audit entry; actor ``mqtt:<store>``), idempotently by digest, in the same
+  transaction as the events of their batch. An event is stored whether or not its picture has
+  arrived: with several workers, picture and event may reach different workers in either order,
+  and the reference resolves as soon as the picture is stored. A picture central refuses is a
+  dead letter (for a ``minimal`` store without its bytes: central keeps no images for it).
 * Several workers in one share group split the messages; each needs its own stable client id.
 """
 
@@ -44,20 +53,23 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
 
 from services.central import edges
 from services.central.db.session import Database
 from services.central.ingest import dead_letters, ingest
 from services.central.ingest.dead_letters import Rejected
 from services.central.metrics import INGEST_BATCH, observe_ingest
-from services.central.mqtt.messages import TRANSPORT, classify, is_control_topic, sender_of
+from services.central.mqtt.messages import TRANSPORT, BlobMessage, classify, is_control_topic, sender_of
 from services.central.mqtt.settings import MqttSettings
 from services.central.settings import Settings
+from services.central.snapshots import service as snapshots
+from services.central.stores import get_profile
 from services.contract import EdgeStatus, Event
 from services.contract.acks import DeliveryAck, RejectedId, ack_topic
 
-#: How one message becomes an event, a status report or a dead letter (``messages.classify``).
-Classifier = Callable[[str, bytes, int], "Event | EdgeStatus | Rejected"]
+#: How one message becomes an event, a status report, a picture or a dead letter (``messages.classify``).
+Classifier = Callable[[str, bytes, int], "Event | EdgeStatus | BlobMessage | Rejected"]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +99,7 @@ class IngestStats:
     connected: bool = False
     connects: int = 0
     acks_sent: int = 0  # DeliveryAck messages published to edges
+    pictures: int = 0  # evidence pictures (blob messages) stored or already stored
     isolated_batches: int = 0  # batches that failed as a whole and were handled message by message
     reasons: dict[str, int] = field(default_factory=dict)
 
@@ -136,7 +149,7 @@ class MqttIngestWorker:
         if m.username:
             client.username_pw_set(m.username, m.password.get_secret_value() if m.password else None)
         if m.tls:
-            client.tls_set()
+            client.tls_set_context(m.tls_context())  # certificate verified, host name checked
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -250,6 +263,7 @@ class MqttIngestWorker:
         tell each sending edge what is settled. False if stopped before storing (nothing acked)."""
         events: list[Event] = []
         statuses: list[EdgeStatus] = []
+        pictures: list[BlobMessage] = []
         rejected: list[Rejected] = []
         for m in messages:
             if is_control_topic(m.topic):
@@ -259,6 +273,8 @@ class MqttIngestWorker:
                 events.append(result)
             elif isinstance(result, EdgeStatus):
                 statuses.append(result)
+            elif isinstance(result, BlobMessage):
+                pictures.append(result)
             else:
                 rejected.append(result)
         failures = 0
@@ -266,7 +282,7 @@ class MqttIngestWorker:
             started = time.perf_counter()
             now = datetime.now(timezone.utc)
             try:
-                stored, rejected_all, failed = self._store(events, statuses, rejected, now)
+                stored, rejected_all, failed = self._store(events, statuses, rejected, now, pictures)
                 break
             except Exception as exc:  # noqa: BLE001 - classify below; ingest must never die
                 if not is_transient(exc):
@@ -291,6 +307,8 @@ class MqttIngestWorker:
         s.stored += len(stored)
         s.duplicates += len({e.event_id for e in events} - stored - failed)
         s.statuses += len(statuses)
+        refused_topics = {r.topic for r in rejected_all}
+        s.pictures += sum(1 for p in pictures if p.topic not in refused_topics)
         s.dead_letters += len(rejected_all)
         for r in rejected_all:
             s.reasons[r.reason] = s.reasons.get(r.reason, 0) + 1
@@ -342,16 +360,41 @@ class MqttIngestWorker:
             except Exception as exc:  # noqa: BLE001 - the edge re-sends after its timeout; ingest goes on
                 log.warning("could not acknowledge %d events to %s/%s: %s", len(ack.settled()), store, camera, exc)
 
+    def _store_pictures(self, session: Session, pictures: list[BlobMessage], now: datetime) -> list[Rejected]:
+        """Store evidence pictures through the snapshot service (idempotent by digest; the caller
+        commits); returns the ones it refuses, as dead letters."""
+        refused: list[Rejected] = []
+        blobs = snapshots.blob_store(self.settings.data_dir)
+        for p in pictures:
+            if len(p.jpeg) > self.settings.snapshot_max_bytes:
+                refused.append(Rejected(TRANSPORT, p.topic, "too_large", f"evidence picture of {len(p.jpeg)} bytes; "
+                                        f"ANSHIN_SNAPSHOT_MAX_BYTES is {self.settings.snapshot_max_bytes}", p.jpeg))
+                continue
+            upload = snapshots.Upload(p.jpeg, p.store_id, p.camera_id, "evidence", p.anonymised)
+            try:
+                profile = get_profile(session, p.store_id, self.settings)
+                snapshots.accept(session, blobs, upload, profile, f"mqtt:{p.store_id}"[:128], now,
+                                 self.settings.live_snapshots_kept)
+            except snapshots.SnapshotRejected as e:
+                # Refused before anything was written. A store whose profile keeps no images must not
+                # have them kept as dead letters either: the reason, not the bytes.
+                keep = b"" if e.status == 403 else p.jpeg
+                refused.append(Rejected(TRANSPORT, p.topic, "invalid_event", f"evidence picture refused: {e}", keep))
+        return refused
+
     def _store(
-        self, events: list[Event], statuses: list[EdgeStatus], rejected: list[Rejected], now: datetime
+        self, events: list[Event], statuses: list[EdgeStatus], rejected: list[Rejected], now: datetime,
+        pictures: list[BlobMessage] | None = None,
     ) -> tuple[set[UUID], list[Rejected], set[UUID]]:
         """Store a batch: ``(ids newly stored, every dead letter, ids of events that failed to store)``."""
+        pictures = pictures or []
         try:
             with self.db.unit_of_work() as session:
+                refused = self._store_pictures(session, pictures, now)
                 stored = set(ingest(session, events, self.settings, self.actor, now).stored) if events else set()
                 edges.upsert(session, statuses, now)
-                dead_letters.record(session, rejected, now)
-            return stored, rejected, set()
+                dead_letters.record(session, rejected + refused, now)
+            return stored, rejected + refused, set()
         except Exception as exc:  # noqa: BLE001
             if is_transient(exc):
                 raise
@@ -361,6 +404,15 @@ class MqttIngestWorker:
         stored = set()
         failed_ids: set[UUID] = set()
         failed = list(rejected)
+        for picture in pictures:
+            try:
+                with self.db.unit_of_work() as session:
+                    failed += self._store_pictures(session, [picture], now)
+            except Exception as exc:  # noqa: BLE001
+                if is_transient(exc):
+                    raise
+                failed.append(Rejected(TRANSPORT, picture.topic, "store_failed", f"{type(exc).__name__}: {exc}"[:4000],
+                                       picture.jpeg))
         for event in events:
             try:
                 with self.db.unit_of_work() as session:
