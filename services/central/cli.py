@@ -9,6 +9,8 @@ groups appear at the top level. Heavy imports happen inside the commands to keep
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -47,13 +49,40 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+#: prometheus-client's multiprocess folder (services.central.metrics; not imported here: it must
+#: be set before prometheus-client is imported in a worker).
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def fresh_metrics_dir(folder: Path) -> Path:
+    """Create ``folder`` and delete the counter files a previous run left there (their processes are
+    gone; this deployment starts counting from zero, which Prometheus reads as a restart).
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()) / "prometheus"
+    >>> _ = fresh_metrics_dir(d); (d / "counter_41.db").write_bytes(b"x"); (d / "notes.txt").write_text("kept")
+    1
+    4
+    >>> sorted(p.name for p in fresh_metrics_dir(d).iterdir())
+    ['notes.txt']
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    return folder
+
+
 @central_app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option(help="bind address; default ANSHIN_HOST or 127.0.0.1")] = None,  # noqa: UP045
     port: Annotated[Optional[int], typer.Option(help="TCP port; default ANSHIN_PORT or 8000")] = None,  # noqa: UP045
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes (use PostgreSQL for >1)")] = 1,
 ) -> None:
-    """Run the central service (API + dashboard) with uvicorn; migrates the database first."""
+    """Run the central service (API + dashboard) with uvicorn; migrates the database first.
+
+    With several workers, /metrics of each sums every worker's counters (Prometheus multiprocess
+    mode): PROMETHEUS_MULTIPROC_DIR as set, else {data_dir}/prometheus, emptied at start.
+    """
     import uvicorn
 
     from services.contract.logs import configure_logging, uvicorn_log_config
@@ -61,6 +90,11 @@ def serve(
     configure_logging()  # ANSHIN_LOG_FORMAT=json: one JSON object per line
     settings = _settings(None)
     typer.echo(f"central: database {_safe_url(settings.database_url)}", err=True)
+    if workers > 1 and not os.environ.get(METRICS_DIR_ENV):
+        # before uvicorn spawns the workers: they inherit it, and prometheus-client reads it at import
+        folder = fresh_metrics_dir(settings.data_dir / "prometheus")
+        os.environ[METRICS_DIR_ENV] = str(folder)
+        typer.echo(f"central: {workers} workers count metrics together in {folder} ({METRICS_DIR_ENV})", err=True)
     uvicorn.run(
         "services.central.api.app:build_app_from_env",
         factory=True,

@@ -1,6 +1,7 @@
-"""Prometheus metrics of central: counters kept in-process, gauges read from the database.
+"""Prometheus metrics of central: counters kept per process, gauges read from the database.
 
-Per process (each replica or ingest worker exports its own; Prometheus sums them):
+Counted by the processes that do the work (uvicorn workers, MQTT ingest workers, the webhook
+dispatcher):
 ``anshin_ingest_events_total{transport,result}`` (rate() of it is the ingest rate),
 ``anshin_ingest_lag_seconds{transport}`` (received_at - occurred_at of each stored event),
 ``anshin_ingest_dead_letters_total{transport,reason}``, ``anshin_ingest_batch_seconds``,
@@ -9,14 +10,26 @@ Per process (each replica or ingest worker exports its own; Prometheus sums them
 From the database at scrape time (the same for every replica): review backlog per state and
 overdue, per-edge outbox depth / dead letters / inference latency / report age, webhook
 deliveries per state, stored ingest dead letters.
+
+**Several processes** (``anshin serve --workers N``, ingest workers beside central): with
+``PROMETHEUS_MULTIPROC_DIR`` set, prometheus-client's multiprocess mode keeps each process's
+counters in a file of that folder and ``/metrics`` of any process renders the sum over all of
+them (:class:`MultiProcessCollector`), so a scrape of one uvicorn worker counts every worker's
+and every ingest process's events. The variable must be set before the process starts (the
+mode is chosen when prometheus-client is imported); ``anshin serve --workers N`` (N > 1) sets it
+to ``{data_dir}/prometheus``, emptied at start, when the operator has not. Without the variable
+each process keeps its counters in memory (the in-process registry) and ``/metrics`` shows its own.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -24,6 +37,23 @@ from sqlalchemy.orm import Session
 
 from services.central.db.tables import EdgeStatusRow, IngestDeadLetter, ReviewItem, WebhookDelivery
 from services.contract import Event
+
+#: The variable prometheus-client reads (at import) to count in files shared between processes.
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> Path | None:
+    """The shared folder of multiprocess mode, or None (counters in this process's memory)."""
+    value = os.environ.get(MULTIPROCESS_ENV)
+    return Path(value) if value else None
+
+
+_SHARED = multiprocess_dir()
+if _SHARED is not None:
+    # before the first metric: each one opens its file there (a missing folder would fail obscurely)
+    _SHARED.mkdir(parents=True, exist_ok=True)
+    # live-gauge files of this process go when it exits (counters and histograms stay: they are sums)
+    atexit.register(lambda: multiprocess.mark_process_dead(os.getpid(), str(_SHARED)))
 
 INGEST_EVENTS = Counter("anshin_ingest_events", "Events received by ingest", ["transport", "result"])
 INGEST_LAG = Histogram(
@@ -103,9 +133,19 @@ class DatabaseGauges(Collector):
         yield GaugeMetricFamily("anshin_ingest_dead_letters_stored", "Dead letters kept for operators", value=stored_dead)
 
 
+def counters_registry() -> CollectorRegistry:
+    """Where the counters are read: every process's files in multiprocess mode, else this process."""
+    if _SHARED is None:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, str(_SHARED))
+    return registry
+
+
 def render(session: Session | None) -> bytes:
-    """The text exposition: process counters, then database gauges (skipped when ``session`` is None)."""
-    text = generate_latest(REGISTRY)
+    """The text exposition: counters (of every process sharing the folder in multiprocess mode),
+    then database gauges (skipped when ``session`` is None)."""
+    text = generate_latest(counters_registry())
     if session is not None:
         registry = CollectorRegistry()
         registry.register(DatabaseGauges(session))
