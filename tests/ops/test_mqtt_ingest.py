@@ -218,3 +218,22 @@ def test_the_shipped_acl_carries_commands_to_a_stores_devices_and_their_results_
     assert received["tokyo-01"] == [(commands, b"command")]
     assert received["anshin-central"] == [(results, b"result")]
     assert received["osaka-02"] == []
+
+
+def test_the_shipped_acl_lets_a_store_send_pictures_only_under_its_own_name() -> None:
+    """Evidence pictures (anshin/v1/<store>/<camera>/_blob/<sha256>): a store's user writes its own,
+    central reads them, another store can neither forge nor read them."""
+    from services.contract.blobs import blob_topic, digest, encode_blob
+
+    jpeg = b"\xff\xd8 picture"
+    topic = blob_topic("tokyo-01", "cam-1", digest(jpeg))
+    with shipped_acl_clients() as (clients, received):
+        for user in ("anshin-central", "osaka-02"):
+            clients[user].subscribe("anshin/v1/tokyo-01/+/_blob/#", qos=1)
+        time.sleep(0.5)
+        clients["tokyo-01"].publish(topic, encode_blob(jpeg, True), qos=1).wait_for_publish(5)
+        clients["osaka-02"].publish(topic, b"forged", qos=1).wait_for_publish(5)
+        assert wait_until(lambda: received["anshin-central"] != [], 5)
+        time.sleep(0.5)
+    assert received["anshin-central"] == [(topic, encode_blob(jpeg, True))]
+    assert received["osaka-02"] == []
