@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -231,3 +232,32 @@ def test_the_shipped_config_listens_with_tls_and_keeps_plaintext_on_localhost(ce
             proc.wait(timeout=10)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_commands_go_to_devices_over_mqtts(broker: LocalBroker, certs: Path) -> None:
+    """Central's command publisher takes mqtts:// and ANSHIN_COMMANDS_CA_FILE like ingest does."""
+    from datetime import datetime, timedelta, timezone
+
+    from services.central.commands.mqtt import publish_commands
+    from services.central.commands.settings import CommandSettings
+    from services.contract.commands import Command, command_topic
+
+    now = datetime.now(timezone.utc)
+    command = Command(store_id="tls-store", device_id="ahu-1", action="hvac.boost", issued_by="test",
+                      issued_at=now, expires_at=now + timedelta(minutes=5))
+    got: list[bytes] = []
+    device = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"tls-device-{secrets.token_hex(3)}", protocol=mqtt.MQTTv5)
+    device.tls_set_context(ssl.create_default_context(cafile=str(certs / "ca.crt")))
+    device.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
+    device.connect("localhost", broker.tls_port or 0)
+    device.loop_start()
+    try:
+        device.subscribe(command_topic("tls-store", "ahu-1"), qos=1)
+        time.sleep(0.3)
+        settings = CommandSettings(mqtt_url=broker.tls_url, ca_file=certs / "ca.crt")
+        assert settings.tls and publish_commands(settings, [command]) == [command.command_id]
+        assert wait_until(lambda: got != [], 5)
+        assert Command.model_validate_json(got[0]).command_id == command.command_id
+    finally:
+        device.disconnect()
+        device.loop_stop()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from pathlib import Path
 from typing import Annotated, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
@@ -122,6 +123,8 @@ class MqttSensorConfig(BrokerAddress, _SensorBase, _Measured):
     client_id: str | None = Field(default=None, max_length=128, description="default anshin-sensor-{id}")
     keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keepalive, seconds")
     connect_timeout_s: float = Field(default=10.0, gt=0, le=300, description="wait this long for the broker's CONNACK, seconds")
+    ca_file: Path | None = Field(
+        default=None, description="with mqtts://: PEM file of the CA that signed the broker's certificate; default: the system's CAs")
 
 
     @field_validator("topic")

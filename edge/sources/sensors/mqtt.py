@@ -14,7 +14,6 @@ sensor, the topic and what was wrong; the stream goes on.
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
 from collections import deque
@@ -97,7 +96,7 @@ class MqttSensorSource:
         if user or password:
             client.username_pw_set(user, password)
         if cfg.tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+            client.tls_set_context(cfg.tls_context())  # verified against ca_file or the system CAs, host name checked
         client.connect_timeout = cfg.connect_timeout_s
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe

@@ -48,7 +48,7 @@ def _client(settings: CommandSettings, client_id: str, **kwargs: object) -> mqtt
     if settings.username:
         client.username_pw_set(settings.username, settings.password.get_secret_value() if settings.password else None)
     if settings.tls:
-        client.tls_set()
+        client.tls_set_context(settings.tls_context())  # certificate verified, host name checked
     return client
 
 

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator
@@ -50,6 +51,9 @@ class CommandSettings(BrokerAddress, BaseSettings):
     republish_every_s: float = Field(default=10.0, gt=0, le=3600,
                                      description="the listener publishes commands the API could not (broker away) this often")
     max_payload_bytes: int = Field(default=65_536, gt=0, description="larger result messages are dropped with an error line")
+    ca_file: Path | None = Field(
+        default=None, description="with mqtts://: PEM file of the CA that signed the broker's certificate (a private CA, "
+                                  "docker/mosquitto/make-certs.sh); unset: the system's CAs. Verified, host name checked")
 
     @field_validator("mqtt_url")
     @classmethod
