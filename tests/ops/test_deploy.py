@@ -72,7 +72,7 @@ def test_broker_config_never_drops_queued_events_and_scopes_stores() -> None:
 def test_config_check_prints_every_problem_with_path_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "store.yaml"
     bad.write_text(STORE.read_text().replace("publisher: mqtt", "publisher: carrier-pigeon")
-                   .replace("capacity: 4", "capacity: 0").replace("url: mqtt://mosquitto:1883", "url: http://mosquitto"))
+                   .replace("capacity: 4", "capacity: 0").replace("url: mqtts://mosquitto:8883", "url: http://mosquitto"))
     r = subprocess.run([sys.executable, "-m", "edge", "config", "check", str(bad)], capture_output=True, text=True,
                        timeout=60, cwd=ROOT)
     assert r.returncode == 1
