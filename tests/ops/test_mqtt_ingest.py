@@ -97,9 +97,11 @@ def test_events_over_mqtt_are_stored_once_even_when_published_twice(worker: Mqtt
         forget_session(f"test-edge-{tag}")
     for e in events[:50]:  # a redelivery, as after a lost PUBACK
         publish(raw, mqtt_topic(e), e.model_dump_json().encode())
-    assert wait_until(lambda: worker.stats.messages >= 350, 20), worker.stats
+    # The worker reads all of anshin/v1/# on the shared broker, so its totals may include other
+    # tests' stragglers: wait for this test's redeliveries, and judge by this store's rows.
+    assert wait_until(lambda: worker.stats.duplicates >= 50, 20), worker.stats
     assert sorted(stored_ids(db, store)) == sorted(str(e.event_id) for e in events)
-    assert worker.stats.duplicates == 50 and worker.stats.stored == 300
+    assert worker.stats.stored >= 300
 
 
 @pytest.mark.parametrize(("kind", "reason"), [
