@@ -172,3 +172,25 @@ def test_a_refused_picture_is_a_dead_letter_and_a_minimal_stores_picture_is_not_
     assert broken.reason == "invalid_event" and "could not be decoded" in broken.detail
     assert not (Path(settings.data_dir) / "snapshots" / f"{digest(jpeg)}.jpg").exists()
     assert worker.stats.stored == 1  # the alert itself is stored, without a picture to show
+
+
+def test_a_picture_too_large_for_a_message_never_holds_its_alert_back(
+        worker: MqttIngestWorker, broker: LocalBroker, client: TestClient, key, tmp_path: Path,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import edge.publish.mqtt as edge_mqtt
+
+    monkeypatch.setattr(edge_mqtt, "MAX_BLOB_BYTES", 100)  # the real limit is the broker's 1 MiB message size
+    store = f"ev-{secrets.token_hex(4)}"
+    event = alert(store)
+    with Outbox(tmp_path / "outbox.sqlite") as box, caplog.at_level("ERROR", "edge.publish.mqtt"):
+        box.append([event], blobs={str(event.event_id): (picture(4), True)})
+        publisher = MqttPublisher(box, "127.0.0.1", broker.port, f"ev-edge-{store}", session_expiry_s=0)
+        try:
+            assert publisher.wait_connected(10) and publisher.flush(30)
+            assert box.depth() == 0 and box.blobs_for([str(event.event_id)]) == {}
+        finally:
+            publisher.close()
+    assert publisher.stats.extra == {"snapshots_dropped": 1}
+    assert "cannot go over MQTT" in caplog.text and "sending the event without it" in caplog.text
+    got = client.get(f"/api/v1/events/{event.event_id}", headers=bearer(key("reader", "events:read")))
+    assert got.status_code == 200 and (got.json().get("evidence") or {}).get("snapshot_ref") is None
