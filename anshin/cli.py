@@ -10,6 +10,7 @@ import typer
 from anshin.bench import bench_app
 from anshin.bench_ingest import bench_ingest
 from anshin.demo import demo
+from anshin.secrets import secrets_app
 from edge.cli import config_app, edge_app
 from edge.eval.cli import eval_app
 from edge.models_cli import models_app
@@ -45,3 +46,4 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(commands_app, name="commands")
 app.add_typer(retention_app, name="retention")
+app.add_typer(secrets_app, name="secrets")

@@ -55,6 +55,7 @@ from edge.tracking import TrackerConfig
 from edge.usecases import analyzer_config_union, config_checks
 from services.contract.events import MAX_BATCH, Identifier
 from services.shared.config_fields import EnvName
+from services.shared.placeholders import is_placeholder
 from services.shared.strict import Strict
 
 PrivacyProfile = Literal["minimal", "standard", "identified"]
@@ -88,6 +89,11 @@ class CentralConfig(Strict):
             raise MissingApiKeyError(
                 f"environment variable {self.api_key_env} (central.api_key_env) is not set; "
                 f"put the edge's API key (scope events:write) there"
+            )
+        if is_placeholder(key):
+            raise MissingApiKeyError(
+                f"environment variable {self.api_key_env} (central.api_key_env) still holds a placeholder of "
+                f"docker/env.example: set it to the key `anshin keys create --store ...` printed"
             )
         return key
 

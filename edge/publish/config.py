@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import Field
 
 from services.shared.config_fields import BrokerAddress, EnvName, MqttUrl
+from services.shared.placeholders import PlaceholderSecretError, is_placeholder
 from services.shared.strict import Strict
 
 
@@ -52,5 +53,9 @@ class MqttConfig(BrokerAddress, Strict):
         return self.client_id or f"anshin-edge-{store_id}-{camera_id}"[:128]
 
     def password(self) -> str | None:
-        """The broker password from the environment; None (anonymous) when the variable is unset."""
-        return os.environ.get(self.password_env) or None
+        """The broker password from the environment; None (anonymous) when the variable is unset;
+        :class:`PlaceholderSecretError` while it holds a placeholder of docker/env.example."""
+        value = os.environ.get(self.password_env) or None
+        if value is not None and is_placeholder(value):
+            raise PlaceholderSecretError([self.password_env])
+        return value

@@ -29,6 +29,7 @@ overrides per type, ``two_person_types`` replaces the whole list.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, Self
@@ -38,6 +39,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.contract import MAX_BODY_BYTES
 from services.contract.registry import EVENT_TYPES, default_review_deadlines_s, default_two_person_types, unknown_types
+from services.shared.placeholders import refuse_placeholders
 
 
 class Settings(BaseSettings):
@@ -139,6 +141,15 @@ class Settings(BaseSettings):
         if not self.database_url:
             # frozen model: set through object.__setattr__ once, during validation
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir}/central.db")
+        return self
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Self:
+        """Refuse the placeholders of docker/env.example, in these settings and in any ANSHIN_*
+        variable of the environment (every central process builds its Settings first, so the
+        broker passwords of ingest and command workers are refused here too)."""
+        key = self.webhook_secret_key.get_secret_value() if self.webhook_secret_key else None
+        refuse_placeholders({**os.environ, "ANSHIN_WEBHOOK_SECRET_KEY": key, "ANSHIN_DATABASE_URL": self.database_url})
         return self
 
     def review_deadline_s(self, event_type: str) -> int:
