@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+
+from .conftest import occupancy, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,3 +91,51 @@ def test_without_the_shared_folder_a_process_shows_only_its_own_counts(tmp_path:
     assert sample(text, "anshin_ingest_events_total", transport="mqtt", result="stored") is None
     assert sample(text, "anshin_review_backlog", state="pending") == 0.0
     assert "python_gc_objects_collected_total" in text  # the in-process registry, with its process metrics
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(300)
+def test_anshin_serve_with_two_workers_shows_every_workers_counts_on_each_scrape(pg_url: str, tmp_path: Path) -> None:
+    """``anshin serve --workers 2`` sets up ``{data_dir}/prometheus`` itself (no variable given):
+    events posted on fresh connections are spread over the workers, and every scrape counts them all."""
+    from services.central.auth import create_key
+    from services.central.db.session import Database
+    from services.central.settings import Settings
+
+    db = Database.from_settings(Settings(database_url=pg_url))
+    with db.unit_of_work() as s:
+        headers = {"Authorization": f"Bearer {create_key(s, 'ops', ['events:write', 'metrics:read'], actor='test').secret}"}
+    db.dispose()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR" and not k.startswith("ANSHIN_")}
+    stale = tmp_path / "prometheus" / "counter_1.db"  # a previous run's file: emptied at start
+    stale.parent.mkdir()
+    stale.write_bytes(b"old")
+    server = subprocess.Popen([sys.executable, "-c", "from anshin.cli import app; app()", "serve", "--port", str(port),
+                               "--workers", "2"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**env, "ANSHIN_DATABASE_URL": pg_url, "ANSHIN_DATA_DIR": str(tmp_path)})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_until(lambda: _up(base), 60), "anshin serve did not come up"
+        for _ in range(12):
+            with httpx.Client() as c:  # a new connection each time: the kernel spreads them over the workers
+                event = occupancy("tokyo-01").model_dump(mode="json")
+                assert c.post(f"{base}/api/v1/events", json=event, headers=headers).status_code == 200
+        assert not stale.exists()
+        assert len(list((tmp_path / "prometheus").glob("counter_*.db"))) == 2, "one file per worker"
+        for _ in range(4):
+            with httpx.Client() as c:
+                text = c.get(f"{base}/metrics", headers=headers).text
+            assert sample(text, "anshin_ingest_events_total", transport="http", result="stored") == 12.0
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+
+
+def _up(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
