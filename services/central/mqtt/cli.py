@@ -25,7 +25,9 @@ def ingest_mqtt(
     """Subscribe to $share/<group>/anshin/v1/# and store events idempotently; after each commit,
     PUBACK the broker and acknowledge the stored ids to each edge on anshin/v1/<store>/<camera>/_ack.
 
-    Broker credentials come from ANSHIN_MQTT_USERNAME / ANSHIN_MQTT_PASSWORD only.
+    Broker credentials come from ANSHIN_MQTT_USERNAME / ANSHIN_MQTT_PASSWORD only; with an mqtts:// URL
+    the broker's certificate is verified against ANSHIN_MQTT_CA_FILE (else the system's CAs).
+    Evidence pictures (anshin/v1/<store>/<camera>/_blob/<sha256>) are stored as snapshots.
     """
     from services.central.background import run_until_signalled
     from services.central.db.migrate import upgrade
@@ -49,7 +51,7 @@ def ingest_mqtt(
     def progress() -> str:
         s = worker.stats
         return (f"ingest: {s.messages} messages, {s.stored} stored, {s.duplicates} duplicates, "
-                f"{s.dead_letters} dead letters, {s.db_retries} db retries, {s.acks_sent} acks to edges, "
+                f"{s.pictures} pictures, {s.dead_letters} dead letters, {s.db_retries} db retries, {s.acks_sent} acks to edges, "
                 f"connected={s.connected}")
 
     try:
