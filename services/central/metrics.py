@@ -15,7 +15,8 @@ deliveries per state, stored ingest dead letters.
 ``PROMETHEUS_MULTIPROC_DIR`` set, prometheus-client's multiprocess mode keeps each process's
 counters in a file of that folder and ``/metrics`` of any process renders the sum over all of
 them (:class:`MultiProcessCollector`), so a scrape of one uvicorn worker counts every worker's
-and every ingest process's events. The variable must be set before the process starts (the
+and every ingest process's events (files are named by host and pid: containers on one host
+may share the folder through a volume). The variable must be set before the process starts (the
 mode is chosen when prometheus-client is imported); ``anshin serve --workers N`` (N > 1) sets it
 to ``{data_dir}/prometheus``, emptied at start, when the operator has not. Without the variable
 each process keeps its counters in memory (the in-process registry) and ``/metrics`` shows its own.
@@ -25,11 +26,13 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
+import socket
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess, values
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -48,12 +51,19 @@ def multiprocess_dir() -> Path | None:
     return Path(value) if value else None
 
 
+def process_identifier() -> str:
+    """Names this process's files: host and pid, so processes of several containers (each with
+    its own pid 1) can share one folder without writing into each other's files."""
+    return f"{re.sub(r'[^A-Za-z0-9.-]', '-', socket.gethostname())}-{os.getpid()}"
+
+
 _SHARED = multiprocess_dir()
 if _SHARED is not None:
     # before the first metric: each one opens its file there (a missing folder would fail obscurely)
     _SHARED.mkdir(parents=True, exist_ok=True)
+    values.ValueClass = values.MultiProcessValue(process_identifier)  # read when each metric is created
     # live-gauge files of this process go when it exits (counters and histograms stay: they are sums)
-    atexit.register(lambda: multiprocess.mark_process_dead(os.getpid(), str(_SHARED)))
+    atexit.register(lambda: multiprocess.mark_process_dead(process_identifier(), str(_SHARED)))
 
 INGEST_EVENTS = Counter("anshin_ingest_events", "Events received by ingest", ["transport", "result"])
 INGEST_LAG = Histogram(
