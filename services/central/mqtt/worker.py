@@ -33,6 +33,9 @@ Delivery guarantee (at least once into the database, exactly once as stored rows
   arrived: with several workers, picture and event may reach different workers in either order,
   and the reference resolves as soon as the picture is stored. A picture central refuses is a
   dead letter (for a ``minimal`` store without its bytes: central keeps no images for it).
+  Known limit: the edge forgets a picture once its event is acknowledged. Should the broker crash
+  between delivering the event to one worker and the picture to another, before its next save,
+  the picture is lost while the event is kept (its reference then shows no picture).
 * Several workers in one share group split the messages; each needs its own stable client id.
 """
 
