@@ -6,6 +6,11 @@ Simulated edges (``--edges``), each with its own durable outbox prefilled with i
 (``uvicorn`` for HTTP, ``python -m services.central.mqtt.cli mqtt`` for MQTT), so the server,
 the database and the load generator compete for the CPUs as they would on one box.
 
+``--workers N`` scales central out on the box: HTTP runs ``uvicorn --workers N``; MQTT starts N
+ingest worker processes in one shared subscription (``$share/<group>/...``), so the broker hands
+each message to one of them. The run starts publishing once every worker has stored a probe
+event (each is connected and subscribed). docs/SCALING.md holds the figures.
+
 Printed figures (``--json``):
 
 * ``events_per_s``: events / seconds from the first publish until the database holds them all;
@@ -32,7 +37,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -125,7 +130,7 @@ def make_events(store: str, camera: str, n: int) -> list[Any]:
 
 def run_bench(
     events: int, transport: str, database_url: str, *, edges: int = 4, batch: int | None = None,
-    mqtt_url: str = "mqtt://127.0.0.1:1883", timeout_s: float = 600.0, progress: bool = True,
+    mqtt_url: str = "mqtt://127.0.0.1:1883", timeout_s: float = 600.0, progress: bool = True, workers: int = 1,
 ) -> dict[str, Any]:
     """Run one benchmark against ``database_url`` (migrated here) and return the figures."""
     from sqlalchemy import select, text
@@ -169,7 +174,7 @@ def run_bench(
             on_send([i.event_id for i in items])
             return super()._post(items)
 
-    say(f"bench ingest: {events} events over {transport} from {edges} edges into "
+    say(f"bench ingest: {events} events over {transport} from {edges} edges, {workers} central workers, into "
         f"{db.engine.url.render_as_string(hide_password=True)}")
     outboxes = []
     per_edge = [events // edges + (1 if k < events % edges else 0) for k in range(edges)]
@@ -182,20 +187,27 @@ def run_bench(
     say(f"prefilled {len(ids)} events in {edges} outboxes")
 
     port = free_port()
+    argvs: list[list[str]] = []
     if transport == "http":
-        argv = [sys.executable, "-m", "uvicorn", "--factory", "services.central.api.app:build_app_from_env",
-                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+        argvs.append([sys.executable, "-m", "uvicorn", "--factory", "services.central.api.app:build_app_from_env",
+                      "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+                      "--workers", str(workers)])
     else:
         ms = MqttSettings(url=mqtt_url)
-        argv = [sys.executable, "-m", "services.central.mqtt.cli", "mqtt", "--database-url", database_url,
-                "--mqtt-url", mqtt_url, "--client-id", f"bench-ingest-{tag}", "--no-migrate"]
+        # One process per worker, all in one share group: the broker gives each message to one of them.
+        argvs += [[sys.executable, "-m", "services.central.mqtt.cli", "mqtt", "--database-url", database_url,
+                   "--mqtt-url", mqtt_url, "--client-id", f"bench-ingest-{tag}-{w}", "--no-migrate"]
+                  for w in range(workers)]
         env.update({"ANSHIN_MQTT_SHARE_GROUP": f"bench-{tag}", "ANSHIN_MQTT_SESSION_EXPIRY_S": "60"})
     publishers: list[Any] = []
     threads: list[threading.Thread] = []
     stop = threading.Event()
-    log_path = tmp / "central.log"
+    log_paths = [tmp / f"central-{w}.log" for w in range(len(argvs))]
     try:
-        with central_process(argv, env, log_path) as proc:
+        with ExitStack() as central:
+            procs = [central.enter_context(central_process(argv, env, log_path))
+                     for argv, log_path in zip(argvs, log_paths, strict=True)]
+            proc, log_path = procs[0], log_paths[0]
             if transport == "http":
                 _wait_http(f"http://127.0.0.1:{port}", 60, proc, log_path)
                 for box in outboxes:
@@ -207,7 +219,8 @@ def run_bench(
                                       session_expiry_s=60, retry_initial_s=0.2, retry_max_s=2.0)
                     p.on_send = on_send
                     publishers.append(p)
-                _wait_subscribed(db, store, publishers[0], proc, log_path)
+                _wait_subscribed(db, store, publishers[0], procs, log_paths,
+                                 {f"mqtt:{argv[argv.index('--client-id') + 1]}" for argv in argvs}, before_seq)
             say("central up; publishing")
             started = time.time()
             for p in publishers:
@@ -223,8 +236,9 @@ def run_bench(
                     conn.commit()
                     if count >= len(ids):
                         break
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"central exited: {log_path.read_text()[-2000:]}")
+                    for p_, log_ in zip(procs, log_paths, strict=True):
+                        if p_.poll() is not None:
+                            raise RuntimeError(f"central exited: {log_.read_text()[-2000:]}")
                     if time.time() - last_note > 5:
                         last_note = time.time()
                         say(f"  {count}/{len(ids)} stored ({count / (last_note - started):.0f} events/s)")
@@ -267,6 +281,7 @@ def run_bench(
         "transport": transport,
         "events": events,
         "edges": edges,
+        "workers": workers,
         "batch": batch or (100 if transport == "http" else 500),
         "elapsed_s": round(elapsed, 3),
         "events_per_s": round(len(stored & ids) / elapsed, 1) if elapsed > 0 else 0.0,
@@ -279,26 +294,36 @@ def run_bench(
     }
 
 
-def _wait_subscribed(db: Any, store: str, publisher: Any, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-    """Publish probe events until the ingest worker stores one: it is connected and subscribed."""
-    from sqlalchemy import text
+def _wait_subscribed(db: Any, store: str, publisher: Any, procs: list[subprocess.Popen[bytes]], log_paths: list[Path],
+                     actors: set[str], after_seq: int) -> None:
+    """Publish probe events until every ingest worker (audit actor ``mqtt:<client id>``) has stored
+    one: each is connected and subscribed, so the share group spreads the load from the start."""
+    from sqlalchemy import select, text
 
+    from services.central.db.tables import AuditEntry
     from services.contract import Event, mqtt_topic
 
     publisher.wait_connected(10)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # worker processes start slowly on a loaded box
+    seen: set[str] = set()
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"ingest worker exited: {log_path.read_text()[-2000:]}")
-        probe = Event(type="zone.occupancy", use_case="F", store_id=store, camera_id="probe",
-                      occurred_at=datetime.now(timezone.utc), payload={"zone": "probe", "count": 0, "capacity": 1})
-        publisher._client.publish(mqtt_topic(probe), probe.model_dump_json(), qos=1)
+        for proc, log_path in zip(procs, log_paths, strict=True):
+            if proc.poll() is not None:
+                raise RuntimeError(f"ingest worker exited: {log_path.read_text()[-2000:]}")
+        for _ in actors:  # one probe per worker and round: the broker deals them out in turn
+            probe = Event(type="zone.occupancy", use_case="F", store_id=store, camera_id="probe",
+                          occurred_at=datetime.now(timezone.utc), payload={"zone": "probe", "count": 0, "capacity": 1})
+            publisher._client.publish(mqtt_topic(probe), probe.model_dump_json(), qos=1)
         time.sleep(0.5)
         with db.engine.connect() as conn:
-            if conn.execute(text("SELECT count(*) FROM events WHERE store_id = :s AND camera_id = 'probe'"),
-                            {"s": store}).scalar_one():
+            if not conn.execute(text("SELECT count(*) FROM events WHERE store_id = :s AND camera_id = 'probe'"),
+                                {"s": store}).scalar_one():
+                continue
+            seen = set(conn.execute(select(AuditEntry.actor).where(
+                AuditEntry.seq > after_seq, AuditEntry.action == "events.ingest").distinct()).scalars())
+            if actors <= seen:
                 return
-    raise RuntimeError("the MQTT ingest worker did not store a probe event within 60 s")
+    raise RuntimeError(f"not every MQTT ingest worker stored a probe event within 120 s: {sorted(actors - seen)} did not")
 
 
 def bench_ingest(
@@ -310,11 +335,12 @@ def bench_ingest(
     batch: Annotated[Optional[int], typer.Option("--batch", min=1, max=5000, help="events per POST / per PUBACK wait")] = None,  # noqa: UP045
     mqtt_url: Annotated[str, typer.Option("--mqtt-url", help="broker for --transport mqtt; 'own': start a throwaway Mosquitto with the shipped limits")] = "own",
     as_json: Annotated[bool, typer.Option("--json", help="print only the JSON figures")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="central ingest processes: uvicorn --workers N (http), N ingest workers in one shared subscription (mqtt)")] = 1,
 ) -> None:
     """Sustained ingest throughput and latency into central's database; prints events_per_s, p50_ms, p99_ms, lost, duplicates."""
     if transport not in ("http", "mqtt"):
         raise typer.BadParameter("must be http or mqtt", param_hint="--transport")
-    from contextlib import ExitStack, nullcontext
+    from contextlib import nullcontext
 
     from services.central.mqtt.local_broker import LocalBroker
 
@@ -324,7 +350,7 @@ def bench_ingest(
         broker_url = mqtt_url
         if transport == "mqtt" and mqtt_url == "own":
             broker_url = stack.enter_context(LocalBroker()).url
-        result = run_bench(events, transport, url, edges=edges, batch=batch, mqtt_url=broker_url)
+        result = run_bench(events, transport, url, edges=edges, batch=batch, mqtt_url=broker_url, workers=workers)
         result["broker"] = "own (shipped limits)" if mqtt_url == "own" and transport == "mqtt" else (
             broker_url if transport == "mqtt" else None)
     if as_json:
