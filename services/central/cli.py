@@ -33,17 +33,9 @@ DatabaseUrl = Annotated[
 
 
 def _settings(database_url: str | None) -> Settings:
-    """The settings, or exit 2 with what is wrong (a placeholder secret names the variable to set);
-    the error's messages only: pydantic's text would also echo the values."""
-    from pydantic import ValidationError
+    from services.central.background import settings_or_exit
 
-    from services.central.settings import Settings
-
-    try:
-        return Settings(database_url=database_url) if database_url else Settings()
-    except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'settings'}: {err['msg']}" for err in e.errors())
-        raise _fail(f"central cannot start: {problems}") from None
+    return settings_or_exit(database_url)
 
 
 def _safe_url(url: str) -> str:

@@ -27,12 +27,11 @@ def listen(
 
     Broker credentials come from ANSHIN_COMMANDS_USERNAME / ANSHIN_COMMANDS_PASSWORD only.
     """
-    from services.central.background import run_until_signalled
+    from services.central.background import run_until_signalled, settings_or_exit
     from services.central.commands.mqtt import CommandResultListener
     from services.central.commands.settings import CommandSettings
     from services.central.db.migrate import upgrade
     from services.central.db.session import Database
-    from services.central.settings import Settings
     from services.contract.logs import configure_logging
 
     configure_logging()
@@ -42,7 +41,7 @@ def listen(
         typer.echo("error: no broker: set ANSHIN_COMMANDS_MQTT_URL or pass --mqtt-url "
                    "(stores without a broker need no listener: devices use the HTTP long-poll)", err=True)
         raise typer.Exit(2)
-    central = Settings(database_url=database_url) if database_url else Settings()
+    central = settings_or_exit(database_url)
     db = Database.from_settings(central)
     if migrate:
         upgrade(db.engine)

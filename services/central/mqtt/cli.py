@@ -29,16 +29,15 @@ def ingest_mqtt(
     the broker's certificate is verified against ANSHIN_MQTT_CA_FILE (else the system's CAs).
     Evidence pictures (anshin/v1/<store>/<camera>/_blob/<sha256>) are stored as snapshots.
     """
-    from services.central.background import run_until_signalled
+    from services.central.background import run_until_signalled, settings_or_exit
     from services.central.db.migrate import upgrade
     from services.central.db.session import Database
     from services.central.mqtt.settings import MqttSettings
     from services.central.mqtt.worker import MqttIngestWorker
-    from services.central.settings import Settings
     from services.contract.logs import configure_logging
 
     configure_logging()
-    settings = Settings(database_url=database_url) if database_url else Settings()
+    settings = settings_or_exit(database_url)
     overrides = {k: v for k, v in (("url", mqtt_url), ("client_id", client_id)) if v}
     mqtt_settings = MqttSettings(**overrides)  # type: ignore[arg-type]
     db = Database.from_settings(settings)
