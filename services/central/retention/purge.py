@@ -14,7 +14,8 @@ is left over (routine events younger than a month, a month that still holds an o
 default partition, SQLite) goes by row, in batches of ``batch`` events per transaction.
 
 A dry run does all of it in one transaction and rolls it back: the report is exact, nothing
-changes and no file is deleted.
+changes and no file is deleted (on PostgreSQL it still holds the locks of a partition drop, and
+of the audit chain, until the rollback).
 """
 
 from __future__ import annotations
