@@ -140,7 +140,7 @@ def test_a_minimal_store_keeps_no_pictures_and_the_cli_reports(
     out = runner.invoke(retention_app, ["run", "--json", "--database-url", settings.database_url],
                         env={"ANSHIN_DATA_DIR": str(settings.data_dir)})
     assert out.exit_code == 0, out.output
-    report = json.loads(out.output)
+    report = json.loads(out.stdout)  # progress and log lines go to stderr
     assert (report["evidence_pictures"], report["live_pictures"], report["files"]) == (1, 1, 2)
     blobs = blob_store(settings.data_dir)
     assert not blobs.path(fresh).exists() and not blobs.path(live).exists()

@@ -4,13 +4,19 @@ the shared Mosquitto at 127.0.0.1:1883, and helpers that count what was stored."
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
+import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 from central_fixtures import app, client, db, pg_admin, throwaway_database  # noqa: F401 (shared fixtures)
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy import select, text
 
 from services.central.auth import create_key
@@ -100,3 +106,50 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float, step_s: float = 
             return True
         time.sleep(step_s)
     return predicate()
+
+
+# --------------------------------------------------------------------------- MQTT
+
+
+@contextmanager
+def running(worker: object, name: str = "worker") -> Iterator[object]:
+    """Run an MQTT worker's ``run(stop)`` loop in a thread until the block ends; wait until it subscribed."""
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), name=name, daemon=True)  # type: ignore[attr-defined]
+    thread.start()
+    try:
+        assert worker.wait_subscribed(10), f"{name} did not subscribe to its broker"  # type: ignore[attr-defined]
+        yield worker
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+@contextmanager
+def mqtt_client(client_id: str, port: int = 1883) -> Iterator[mqtt.Client]:
+    """A plain MQTT 5 client on 127.0.0.1, its network loop running."""
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    try:
+        yield c
+    finally:
+        c.disconnect()
+        c.loop_stop()
+
+
+def publish(client: mqtt.Client, topic: str, payload: bytes) -> None:
+    """Publish at QoS 1 and wait for the broker's PUBACK."""
+    client.publish(topic, payload, qos=1).wait_for_publish(5)
+
+
+def forget_session(client_id: str, port: int = 1883) -> None:
+    """Remove a persistent session from a broker (tests leave no subscribers behind on the shared one)."""
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 0
+    c.connect("127.0.0.1", port, clean_start=True, properties=props)
+    c.loop_start()
+    time.sleep(0.2)
+    c.disconnect()
+    c.loop_stop()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,8 +21,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -37,24 +34,12 @@ from services.central.db.session import Database
 from services.central.db.tables import AuditEntry, IngestDeadLetter
 from services.contract.commands import Command, command_topic, result_topic
 
-from .conftest import bearer, wait_until
+from .conftest import bearer, forget_session, running, wait_until
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.postgres]
 
 BROKER = ("127.0.0.1", 1883)
 C = "/api/v1/commands"
-
-
-def forget_session(client_id: str) -> None:
-    """Remove a persistent session from the shared broker (tests leave no subscribers behind)."""
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    props = Properties(PacketTypes.CONNECT)
-    props.SessionExpiryInterval = 0
-    c.connect(*BROKER, clean_start=True, properties=props)
-    c.loop_start()
-    time.sleep(0.2)
-    c.disconnect()
-    c.loop_stop()
 
 
 class RecordingHandler:
@@ -107,14 +92,8 @@ def cmd_settings(tag: str) -> CommandSettings:
 
 @pytest.fixture
 def listener(db: Database, cmd_settings: CommandSettings) -> Iterator[CommandResultListener]:
-    worker = CommandResultListener(db, cmd_settings, retry_initial_s=0.1)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    assert worker.wait_subscribed(10), "command result listener did not subscribe at 127.0.0.1:1883"
-    yield worker
-    stop.set()
-    thread.join(timeout=10)
+    with running(CommandResultListener(db, cmd_settings, retry_initial_s=0.1), "command result listener") as worker:
+        yield worker
     forget_session(cmd_settings.client_id)
 
 

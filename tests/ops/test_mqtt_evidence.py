@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,6 @@ import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from edge.config import CentralConfig
@@ -34,7 +32,7 @@ from services.central.stores import set_profile
 from services.contract import Event, mqtt_topic
 from services.contract.blobs import blob_topic, digest, encode_blob, snapshot_ref
 
-from .conftest import bearer, occupancy, wait_until
+from .conftest import bearer, mqtt_client, occupancy, publish, running, wait_until
 
 pytestmark = [pytest.mark.postgres]
 
@@ -63,28 +61,14 @@ def worker(broker: LocalBroker, db, settings) -> Iterator[MqttIngestWorker]:  # 
     tag = secrets.token_hex(4)
     ms = MqttSettings(url=broker.url, client_id=f"evidence-ingest-{tag}", share_group=f"ev-{tag}",
                       session_expiry_s=0, batch_wait_ms=20)
-    w = MqttIngestWorker(db, settings, ms)
-    stop = threading.Event()
-    thread = threading.Thread(target=w.run, args=(stop,), daemon=True)
-    thread.start()
-    assert w.wait_subscribed(10)
-    yield w
-    stop.set()
-    thread.join(timeout=10)
+    with running(MqttIngestWorker(db, settings, ms), "ingest worker") as w:
+        yield w
 
 
 @pytest.fixture
 def raw(broker: LocalBroker) -> Iterator[mqtt.Client]:
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"evidence-raw-{secrets.token_hex(3)}", protocol=mqtt.MQTTv5)
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
-    yield c
-    c.disconnect()
-    c.loop_stop()
-
-
-def send(client: mqtt.Client, topic: str, payload: bytes) -> None:
-    client.publish(topic, payload, qos=1).wait_for_publish(5)
+    with mqtt_client(f"evidence-raw-{secrets.token_hex(3)}", broker.port) as c:
+        yield c
 
 
 def test_an_mqtt_alert_arrives_with_its_picture_without_any_http_key(
@@ -135,11 +119,11 @@ def test_a_picture_after_its_event_or_sent_twice_is_stored_once(worker: MqttInge
     event = alert(store).model_copy(update={"evidence": {"snapshot_ref": snapshot_ref(sha)}})
     event = Event.model_validate(event.model_dump())
     reader = bearer(key("reader", "events:read"))
-    send(raw, mqtt_topic(event), event.model_dump_json().encode())  # the event first (another worker may get the picture)
+    publish(raw, mqtt_topic(event), event.model_dump_json().encode())  # the event first (another worker may get the picture)
     assert wait_until(lambda: client.get(f"/api/v1/events/{event.event_id}", headers=reader).status_code == 200, 10)
     assert client.get(f"/api/v1/snapshots/sha256:{sha}", headers=reader).status_code == 404  # not yet
     for _ in range(2):  # the picture, then the same picture again (a re-sent alert brings it along)
-        send(raw, blob_topic(store, "cam-1", sha), encode_blob(jpeg, True))
+        publish(raw, blob_topic(store, "cam-1", sha), encode_blob(jpeg, True))
     assert wait_until(lambda: worker.stats.pictures >= 2, 10), worker.stats
     served = client.get(f"/api/v1/snapshots/sha256:{sha}", headers=reader)
     assert served.status_code == 200 and served.content == jpeg
@@ -155,11 +139,11 @@ def test_a_refused_picture_is_a_dead_letter_and_a_minimal_stores_picture_is_not_
         set_profile(s, minimal, "minimal", "JP")
     jpeg = picture(3)
     event = alert(minimal)
-    send(raw, blob_topic(minimal, "cam-1", digest(jpeg)), encode_blob(jpeg, True))
-    send(raw, mqtt_topic(event), event.model_dump_json().encode())
+    publish(raw, blob_topic(minimal, "cam-1", digest(jpeg)), encode_blob(jpeg, True))
+    publish(raw, mqtt_topic(event), event.model_dump_json().encode())
     wrong = blob_topic(other, "cam-1", "0" * 64)
-    send(raw, wrong, encode_blob(jpeg, True))  # the topic names other bytes than it carries
-    send(raw, blob_topic(other, "cam-1", digest(b"\xff\xd8 broken")), encode_blob(b"\xff\xd8 broken", True))
+    publish(raw, wrong, encode_blob(jpeg, True))  # the topic names other bytes than it carries
+    publish(raw, blob_topic(other, "cam-1", digest(b"\xff\xd8 broken")), encode_blob(b"\xff\xd8 broken", True))
     assert wait_until(lambda: worker.stats.dead_letters >= 3 and worker.stats.stored >= 1, 10), worker.stats
     time.sleep(0.2)
     with db.read_session() as s:

@@ -8,7 +8,6 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +17,6 @@ import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from sqlalchemy import select
 
 from edge.outbox import Outbox
@@ -32,21 +29,9 @@ from services.central.mqtt.worker import MqttIngestWorker
 from services.contract import EdgeStatus, mqtt_topic, status_topic
 from services.contract.acks import ack_topic
 
-from .conftest import bearer, occupancy, stored_ids, wait_until
+from .conftest import bearer, forget_session, mqtt_client, occupancy, publish, running, stored_ids, wait_until
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.postgres]
-
-
-def forget_session(client_id: str, host: str = "127.0.0.1", port: int = 1883) -> None:
-    """Remove a persistent session from the shared broker (tests must not leave subscribers behind)."""
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    props = Properties(PacketTypes.CONNECT)
-    props.SessionExpiryInterval = 0
-    c.connect(host, port, clean_start=True, properties=props)
-    c.loop_start()
-    time.sleep(0.2)
-    c.disconnect()
-    c.loop_stop()
 
 
 @pytest.fixture
@@ -57,29 +42,15 @@ def tag() -> str:
 @pytest.fixture
 def worker(db, settings, tag: str) -> Iterator[MqttIngestWorker]:  # type: ignore[no-untyped-def]
     ms = MqttSettings(client_id=f"test-ingest-{tag}", share_group=f"test-{tag}", session_expiry_s=60, batch_wait_ms=20)
-    w = MqttIngestWorker(db, settings, ms)
-    stop = threading.Event()
-    thread = threading.Thread(target=w.run, args=(stop,), daemon=True)
-    thread.start()
-    assert w.wait_subscribed(10), "ingest worker did not subscribe to the broker at 127.0.0.1:1883"
-    yield w
-    stop.set()
-    thread.join(timeout=10)
+    with running(MqttIngestWorker(db, settings, ms), "ingest worker") as w:
+        yield w
     forget_session(ms.client_id)
 
 
 @pytest.fixture
 def raw(tag: str) -> Iterator[mqtt.Client]:
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-raw-{tag}", protocol=mqtt.MQTTv5)
-    c.connect("127.0.0.1", 1883)
-    c.loop_start()
-    yield c
-    c.disconnect()
-    c.loop_stop()
-
-
-def publish(client: mqtt.Client, topic: str, payload: bytes) -> None:
-    client.publish(topic, payload, qos=1).wait_for_publish(5)
+    with mqtt_client(f"test-raw-{tag}") as c:
+        yield c
 
 
 def test_events_over_mqtt_are_stored_once_even_when_published_twice(worker: MqttIngestWorker, db, tmp_path, tag: str,  # type: ignore[no-untyped-def]
