@@ -11,8 +11,11 @@ The detector runs on every ``detect_every``-th frame; in between, the last track
 to the durable outbox first; the publisher thread drains it to central independently, so a slow
 or absent central never stalls the cameras and never loses an event.
 
-Per-stage timings (decode, detect, track, analyze, outbox, publish) are kept for the benchmark
-command; :meth:`EdgeWorker.snapshot` gives a UI the latest annotated frame and the analyzers' live state.
+Per-stage timings are kept for the benchmark command: on the camera thread decode, detect, track,
+analyze, faces (the frame's face detection, whoever asks first), evidence, live (the blurred live
+picture) and outbox, each frame's wall time and whether it was a detect frame; on the publisher
+thread, publish. A stage that asks for the faces is timed without them, so no second is counted
+twice; :meth:`EdgeWorker.snapshot` gives a UI the latest annotated frame and the analyzers' live state.
 
 Events of a replayable source (a video file) get deterministic ids (:func:`replay_event_id`):
 an edge restarted after a crash replays the file from frame 0 and produces the same events
@@ -28,6 +31,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,7 +44,7 @@ from edge.config import CameraConfig, StoreConfig
 from edge.detections import Detections
 from edge.detectors.base import Detector
 from edge.evidence import live_picture, render_evidence
-from edge.faces import FaceFinder
+from edge.faces import FaceFinder, Faces
 from edge.faces.finder import DEFAULT_SCORE
 from edge.outbox import Outbox
 from edge.publish import HttpPublisher
@@ -54,7 +58,9 @@ from services.contract import EdgeStatus, Event
 
 log = logging.getLogger(__name__)
 
-STAGES = ("decode", "detect", "track", "analyze", "outbox", "publish")
+#: The camera thread's stages in pipeline order (each frame's wall time covers them all), then the publisher thread's.
+CAMERA_STAGES = ("decode", "detect", "track", "analyze", "faces", "evidence", "live", "outbox")
+STAGES = (*CAMERA_STAGES, "publish")
 
 #: Namespace of the deterministic event ids of replayable sources (fixed: ids must survive restarts and upgrades).
 REPLAY_NAMESPACE = UUID("6f0c2a9e-5b1d-4c3e-9a47-2d8e1f6b3c10")
@@ -81,24 +87,46 @@ class StageTimings:
         self._lock = threading.Lock()
         self._count = dict.fromkeys(STAGES, 0)
         self._total = dict.fromkeys(STAGES, 0.0)
-        self._frames: deque[float] = deque(maxlen=100_000)
+        self._frames: deque[tuple[float, bool]] = deque(maxlen=100_000)
+        self._frame_total = {True: 0.0, False: 0.0}  # whole-run wall seconds of detect / carried frames
+        self._frame_count = {True: 0, False: 0}
 
     def add(self, stage: str, seconds: float) -> None:
         with self._lock:
             self._count[stage] = self._count.get(stage, 0) + 1
             self._total[stage] = self._total.get(stage, 0.0) + seconds
 
-    def add_frame(self, seconds: float) -> None:
-        """Wall time of one whole frame on the camera thread (decode through outbox)."""
+    def add_frame(self, seconds: float, detected: bool = True) -> None:
+        """Wall time of one whole frame on the camera thread (decode through live picture and outbox)."""
         with self._lock:
-            self._frames.append(seconds)
+            self._frames.append((seconds, detected))
+            self._frame_total[detected] += seconds
+            self._frame_count[detected] += 1
 
-    def frame_percentiles_ms(self, *qs: float) -> list[float]:
+    def frame_percentiles_ms(self, *qs: float, detected: bool | None = None) -> list[float]:
+        """Percentiles of the frames' wall times in ms: all frames (None), detect frames (True) or carried ones (False).
+
+        >>> t = StageTimings()
+        >>> for s, d in [(0.010, True), (0.002, False), (0.030, True), (0.004, False)]:
+        ...     t.add_frame(s, d)
+        >>> t.frame_percentiles_ms(50, detected=True), t.frame_percentiles_ms(50, detected=False), t.frame_percentiles_ms(100)
+        ([20.0], [3.0], [30.0])
+        """
         with self._lock:
-            frames = np.asarray(self._frames, dtype=np.float64)
+            frames = np.asarray([s for s, d in self._frames if detected is None or d == detected], dtype=np.float64)
         if frames.size == 0:
             return [0.0 for _ in qs]
         return [round(float(np.percentile(frames, q)) * 1000, 3) for q in qs]
+
+    def frame_totals(self) -> dict[str, dict[str, float]]:
+        """Frames and wall seconds on the camera thread: ``{"all"|"detect"|"carry": {"frames": n, "wall_s": s}}``."""
+        with self._lock:
+            count, total = dict(self._frame_count), dict(self._frame_total)
+        return {
+            "all": {"frames": count[True] + count[False], "wall_s": round(total[True] + total[False], 6)},
+            "detect": {"frames": count[True], "wall_s": round(total[True], 6)},
+            "carry": {"frames": count[False], "wall_s": round(total[False], 6)},
+        }
 
     def summary(self) -> dict[str, dict[str, float]]:
         """``{stage: {"count": calls, "total_s": seconds, "mean_ms": milliseconds per call}}``."""
@@ -234,6 +262,7 @@ class EdgeWorker:
         self._publisher_thread: threading.Thread | None = None
         self._replayable = self.source.kind == "file"  # a file restarts at frame 0: ids must repeat
         self._last_live: float | None = None  # monotonic time of the last live picture offered
+        self._faces_s = 0.0  # camera-thread seconds in face detection so far (stages that ask for faces exclude them)
         if not self._replayable:
             # A live camera restarted after a crash: analyzers pick up the alerts they had sent, so
             # an alert left open is cleared when the situation is over, and not raised twice.
@@ -266,7 +295,7 @@ class EdgeWorker:
                 summary.frames += 1
                 self._analyze(frame, step.tracks, summary)
                 now = time.perf_counter()
-                self.timings.add_frame(now - frame_started)
+                self.timings.add_frame(now - frame_started, step.detected)
                 frame_started = now
                 if time.monotonic() - last_progress >= progress_every_s:
                     last_progress = time.monotonic()
@@ -308,29 +337,28 @@ class EdgeWorker:
             model_name=getattr(self.detector, "model_name", ""),
             model_version=getattr(self.detector, "model_version", ""),
             privacy_profile=self.store.privacy_profile,
-            face_finder=self._faces,
+            face_finder=self._timed_faces,
         )
-        t0 = time.perf_counter()
-        # Readings are live data: their events keep random ids (a replayed video must not repeat them).
-        found = [
-            (event, ctx.evidence_for(event))
-            for i, reading in self.sensors.drain()
-            for event in self.analyzers[i].on_reading(reading, ctx)  # type: ignore[attr-defined]
-        ]
-        found += [
-            (self._identified(event, frame, f"{i}:{analyzer.type}", n), ctx.evidence_for(event))
-            for i, analyzer in enumerate(self.analyzers)
-            for n, event in enumerate(analyzer.update(tracks, ctx))
-        ]
-        live = [_live_state(analyzer) for analyzer in self.analyzers]
-        t1 = time.perf_counter()
-        self.timings.add("analyze", t1 - t0)
+        with self._stage("analyze"):
+            # Readings are live data: their events keep random ids (a replayed video must not repeat them).
+            found = [
+                (event, ctx.evidence_for(event))
+                for i, reading in self.sensors.drain()
+                for event in self.analyzers[i].on_reading(reading, ctx)  # type: ignore[attr-defined]
+            ]
+            found += [
+                (self._identified(event, frame, f"{i}:{analyzer.type}", n), ctx.evidence_for(event))
+                for i, analyzer in enumerate(self.analyzers)
+                for n, event in enumerate(analyzer.update(tracks, ctx))
+            ]
+            live = [_live_state(analyzer) for analyzer in self.analyzers]
         if found:
             events = [event for event, _ in found]
-            blobs = self._evidence(frame, tracks, ctx, found)  # each asked-for picture, queued with its event
-            extra = {name: value for name, value in (("blobs", blobs), ("state", self._states())) if value}
-            self.outbox.append(events, **extra)  # durable before any publish, with the analyzers' state after them
-            self.timings.add("outbox", time.perf_counter() - t1)
+            with self._stage("evidence"):
+                blobs = self._evidence(frame, tracks, ctx, found)  # each asked-for picture, queued with its event
+            with self._stage("outbox"):
+                extra = {name: value for name, value in (("blobs", blobs), ("state", self._states())) if value}
+                self.outbox.append(events, **extra)  # durable before any publish, with the analyzers' state after them
             if self.publisher is not None:
                 self.publisher.notify()
             summary.events += len(events)
@@ -390,9 +418,28 @@ class EdgeWorker:
         if self._last_live is not None and now - self._last_live < every:
             return
         self._last_live = now
-        picture = live_picture(frame.image, tracks, ctx.faces)  # always blurred, whatever the profile
-        if picture is not None:
-            offer(self.store.store_id, self.camera_id, picture.jpeg, picture.anonymised)
+        with self._stage("live"):
+            picture = live_picture(frame.image, tracks, ctx.faces)  # always blurred, whatever the profile
+            if picture is not None:
+                offer(self.store.store_id, self.camera_id, picture.jpeg, picture.anonymised)
+
+    def _timed_faces(self, image: np.ndarray) -> Faces:
+        """The face finder, timed as the "faces" stage (it runs at most once a frame, for whoever asks first)."""
+        t0 = time.perf_counter()
+        faces = self._faces(image)
+        seconds = time.perf_counter() - t0
+        self._faces_s += seconds
+        self.timings.add("faces", seconds)
+        return faces
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        """Time a camera-thread stage, less any face detection it triggered (counted under "faces")."""
+        t0, faces0 = time.perf_counter(), self._faces_s
+        try:
+            yield
+        finally:
+            self.timings.add(name, time.perf_counter() - t0 - (self._faces_s - faces0))
 
     def _start_publisher(self, stop: threading.Event) -> None:
         if self.publisher is None:

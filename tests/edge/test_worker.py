@@ -183,5 +183,5 @@ def test_cli_edge_run_processes_frames_and_prints_a_summary(tmp_path, pets_video
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index("{"):])
     assert summary["frames"] == 5 and summary["events"]["zone.occupancy"] == 2 and summary["outbox_depth"] >= 2
-    assert set(summary["stage_mean_ms"]) == {"decode", "detect", "track", "analyze", "outbox", "publish"}
+    assert set(summary["stage_mean_ms"]) == {"decode", "detect", "track", "analyze", "faces", "evidence", "live", "outbox", "publish"}
     assert (tmp_path / "outbox.sqlite").is_file()  # relative to the YAML file
