@@ -6,20 +6,25 @@ error is measured by blocked cross-validation: consecutive frames are near-dupli
 fold holds out one contiguous block of the sequence, never interleaved frames.
 
 A calibration is only valid for the camera and detector settings it was fitted with; the JSON
-file records both, and the exact command that produced it.
+file records both, and the exact command that produced it. Beside it, ``<name>.fit.json`` lists
+the sha256 of every frame it was fitted on, so ``anshin eval count`` can say when it is scored on
+its own training frames (an in-sample, optimistic figure).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
 from edge.detectors.config import OnnxDetectorConfig, UltralyticsDetectorConfig
+from edge.eval import fit_manifest
 from services.shared.strict import Strict
 
 
@@ -100,3 +105,30 @@ class CountCalibration(Strict):
             raise FileNotFoundError(f"calibration file {path} not found") from exc
         except ValueError as exc:
             raise ValueError(f"calibration file {path}: {exc}") from exc
+
+
+def write_fit_manifest(out: Path, frames: Sequence[Path], calibration: CountCalibration) -> Path:
+    """Write ``<out stem>.fit.json``: the sha256 of every frame the calibration at ``out`` was fitted on."""
+    path = fit_manifest.manifest_path(out)
+    fit_manifest.FitManifest.of(
+        artifact=str(out), role="fitted", data=f"{calibration.fitted_on}: {frames[0].name} .. {frames[-1].name}" if frames else calibration.fitted_on,
+        command=calibration.command, digests=fit_manifest.file_digests(frames),
+    ).save(path)
+    return path
+
+
+def fit_report(calibration: Path | None, frames: Sequence[Path]) -> dict[str, Any]:
+    """Whether any evaluated frame was one ``calibration`` was fitted on (``fitted_on_this_data``); warns on stderr.
+
+    Without a calibration nothing in the count was fitted here (the detector never saw these
+    frames), so the report is false with no manifest checked. A calibration without a manifest
+    (fitted before manifests existed) gives ``fitted_on_this_data: null``: unknown, not false.
+    """
+    if calibration is not None and not fit_manifest.manifest_path(calibration).is_file():
+        print(f"warning: {calibration} has no fit manifest ({fit_manifest.manifest_path(calibration).name}); "
+              "cannot tell whether these frames were fitted on; refit it with `anshin eval fit-count`", file=sys.stderr)
+        return {"fitted_on_this_data": None, "fitted_overlap": None, "fitted_artifacts": [], "fit_manifests_checked": []}
+    manifests = [] if calibration is None else fit_manifest.existing([fit_manifest.manifest_path(calibration)])
+    report = fit_manifest.check_files(frames, manifests)
+    fit_manifest.warn(report)
+    return report

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from edge.detectors.base import Detector
-from edge.eval.calibration import CountCalibration, cross_validated, fit_linear
+from edge.eval.calibration import CountCalibration, cross_validated, fit_linear, fit_report, write_fit_manifest
 from edge.eval.count import CountMetrics, FrameCount, count_frames, load_truth, spread, summarize
 from edge.eval.options import build_detector, detector_config, detector_settings, fail
 
@@ -108,6 +108,7 @@ def count_command(
         "images": str(images),
         "limit": limit,
     }
+    result.update(fit_report(calibration_path, [images / f.file for f in frames]))  # in-sample? say so
     if per_frame is not None:
         _write_per_frame(per_frame, frames)
     typer.echo(json.dumps(result) if as_json else json.dumps(result, indent=2))
@@ -165,6 +166,7 @@ def fit_count_command(
         command=shlex.join(argv),
     )
     calibration.save(out)
+    write_fit_manifest(out, [images / f.file for f in frames], calibration)  # eval count flags these frames
     if per_frame is not None:
         _write_per_frame(per_frame, [FrameCount(f.file, f.true, f.detected, float(p), f.ms) for f, p in zip(frames, cv_pred)])
     summary = summarize(frames)

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import typer
 
+from edge.eval import fit_manifest
 from edge.usecases.entrance.masks.metrics import binary_figures, light_bucket, size_bucket, slice_recalls
 from edge.usecases.entrance.masks.training.dataset import list_items, read_image
 
@@ -95,6 +96,15 @@ def make_scorer(name: str) -> ImageScorer:
     if name == "aizoo-ssd":
         return AizooSsd()
     raise ValueError(f"unknown classifier {name!r}; known: {', '.join(CLASSIFIERS)}")
+
+
+def fit_manifests(name: str) -> list[Path]:
+    """Manifests of what ``--classifier name`` was trained on: the head and its backbone (their files may be absent)."""
+    from edge.usecases.entrance.masks.linear import DEFAULT_HEAD
+
+    backbone = fit_manifest.card_manifest("face_mask_detector_mobilenetv2")
+    own = {"linear": [fit_manifest.manifest_path(DEFAULT_HEAD), backbone], "mobilenetv2": [backbone]}
+    return own.get(name, [fit_manifest.card_manifest("aizoo_face_mask_detection")])
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +181,8 @@ def mask_command(
     """Mask wearing: balanced accuracy, per-class recall, no_face_found, recall per slice.
 
     Example: anshin eval mask --dataset ../shared/data/media/facemask_dev --json
-    Progress goes to stderr; the result to stdout.
+    Progress goes to stderr; the result to stdout. ``fitted_on_this_data`` says whether any image
+    was in the data the classifier was trained on (by sha256; a warning goes to stderr).
     """
     try:
         scorer = make_scorer(classifier)
@@ -192,6 +203,10 @@ def mask_command(
         raise typer.Exit(2) from exc
     summary["dataset"] = str(dataset)
     summary["limit"] = limit
+    # Figures on images the head or its backbone was trained on measure memorisation: say so.
+    fitted = fit_manifest.check_files([dataset / r.file for r in results], fit_manifest.existing(fit_manifests(classifier)))
+    fit_manifest.warn(fitted)
+    summary.update(fitted)
     if per_image is not None:
         import csv
 

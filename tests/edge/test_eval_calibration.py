@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from anshin.cli import app
 from edge.eval.calibration import CountCalibration, block_folds, cross_validated, fit_linear
+from edge.eval.fit_manifest import FitManifest, file_digests
 from edge.paths import PROJECT_ROOT, media_dir
 
 MALL = media_dir() / "mall_dev"
@@ -47,7 +49,9 @@ def test_cross_validation_never_sees_the_held_out_block():
     assert np.abs(pred[10:] - y[10:]).mean() > 25
 
 
-def test_fit_count_cli_writes_a_calibration_that_count_reproduces(tmp_path):
+def test_fit_count_cli_writes_a_calibration_that_count_reproduces_in_sample(tmp_path):
+    """Memorisation check, not an accuracy figure: the calibration is scored on the frames it was
+    fitted on, so eval count must reproduce the in-sample MAE and flag the run as fitted on this data."""
     out = tmp_path / "mall.json"
     fitted = runner.invoke(app, ["eval", "fit-count", "--images", str(MALL), "--limit", "6", "--blocks", "3", "-o", str(out)])
     assert fitted.exit_code == 0, fitted.output
@@ -62,10 +66,32 @@ def test_fit_count_cli_writes_a_calibration_that_count_reproduces(tmp_path):
     result = json.loads(counted.stdout)
     assert result["mae"] == pytest.approx(calibration.fit_mae, abs=1e-3)
     assert result["mae"] < summary["uncalibrated_mae"]
+    # fit-count wrote the frames' hashes beside the calibration, so the in-sample run says so.
+    assert FitManifest.load(tmp_path / "mall.fit.json").sha256 == sorted(set(file_digests(MALL / f for f in result_files(out))))
+    assert result["fitted_on_this_data"] is True and result["fitted_overlap"] == 1.0
+
+
+def result_files(calibration_path):
+    """The frame files a --limit run used: the same spread over the truth file's sorted names."""
+    from edge.eval.count import spread
+
+    calibration = CountCalibration.load(calibration_path)
+    return spread(list(json.loads((MALL / "truth.json").read_text())), calibration.frames)
+
+
+def test_count_without_a_calibration_is_not_flagged_and_an_unmanifested_calibration_is_unknown(tmp_path):
+    plain = runner.invoke(app, ["eval", "count", "--images", str(MALL), "--limit", "2", "--json"])
+    assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.stdout)["fitted_on_this_data"] is False
+    legacy = tmp_path / "legacy.json"
+    shutil.copy(PROJECT_ROOT / "models" / "calibration" / "mall_dev_yolov8n_int8_640.json", legacy)  # no .fit.json
+    counted = runner.invoke(app, ["eval", "count", "--images", str(MALL), "--limit", "2", "--calibration", str(legacy), "--json"])
+    assert counted.exit_code == 0, counted.output
+    assert json.loads(counted.stdout)["fitted_on_this_data"] is None and "no fit manifest" in counted.stderr
 
 
 def test_count_refuses_detector_options_next_to_a_calibration(tmp_path):
-    committed = sorted((PROJECT_ROOT / "models" / "calibration").glob("*.json"))
+    committed = sorted(p for p in (PROJECT_ROOT / "models" / "calibration").glob("*.json") if not p.name.endswith(".fit.json"))
     assert committed, "models/calibration holds the fitted Mall calibration"
     result = runner.invoke(app, ["eval", "count", "--images", str(MALL), "--calibration", str(committed[0]), "--conf", "0.1"])
     assert result.exit_code == 2 and "--conf" in result.output

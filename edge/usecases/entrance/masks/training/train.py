@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from edge.eval.fit_manifest import FitManifest, manifest_path
 from edge.usecases.entrance.masks.logistic_head import fit_head
 from edge.usecases.entrance.masks.metrics import binary_figures, light_bucket, size_bucket, slice_recalls
 from edge.usecases.entrance.masks.training.dataset import duplicate_groups
@@ -95,6 +96,22 @@ def cv_slices(z: dict[str, np.ndarray], p_mask: np.ndarray) -> list[dict[str, ob
     })
 
 
+def write_fit_manifest(out: Path, z: dict[str, np.ndarray], features: Path, argv: list[str]) -> Path:
+    """``<out stem>.fit.json`` beside the head: the sha256 of every image it was trained on.
+
+    ``anshin eval mask`` compares what it evaluates with this list, so figures on training
+    images are flagged as memorisation.
+    """
+    path = manifest_path(out)
+    FitManifest.of(
+        artifact=str(out), role="trained",
+        data=f"{len(z['sha256'])} images of the folder {features.name} was extracted from (every image, all folds)",
+        command=" ".join(["python -m edge.usecases.entrance.masks.training.train", *argv]),
+        digests=[str(s) for s in z["sha256"]],
+    ).save(path)
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Train the mask head with grouped cross-validation.")
     ap.add_argument("--features", type=Path, required=True, help=".npz from edge.usecases.entrance.masks.training.features")
@@ -119,7 +136,8 @@ def main(argv: list[str] | None = None) -> None:
             "cv": {k: v for k, v in cv.items()}}
     head = fit_head(*training_rows(z, all_idx, views), c=c, meta=meta)
     head.save(a.out)
-    print(f"wrote {a.out} (C={c})", file=sys.stderr)
+    manifest = write_fit_manifest(a.out, z, a.features, sys.argv[1:] if argv is None else argv)
+    print(f"wrote {a.out} (C={c}) and its fit manifest {manifest}", file=sys.stderr)
     if a.report:
         a.report.parent.mkdir(parents=True, exist_ok=True)
         a.report.write_text(json.dumps({**cv, "c_final": c, "slices": cv_slices(z, p_mask)}, indent=2) + "\n")
