@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import typer
 
+from edge.eval import fit_manifest
 from edge.eval.options import build_detector, detector_config, detector_settings
 from edge.models_registry import sha256_file
 from edge.paths import PROJECT_ROOT, media_dir
@@ -367,8 +368,12 @@ def detect_command(
     with contextlib.redirect_stdout(sys.stderr):
         det = build_detector(config)
         outcomes = evaluate_persons(det.detect, photos, media, min_iou, _progress)
+    # COCO-trained detectors saw the coco8-pose photos in training: flag them (models/cards/<model>.fit.json).
+    fitted = fit_manifest.check_files([(media or media_dir()) / o.file for o in outcomes],
+                                      fit_manifest.existing([fit_manifest.card_manifest(det.model_name)]))
+    fit_manifest.warn(fitted)
     _emit({"task": "persons", **detector_settings(config, det), "match_iou": min_iou,
-           "totals": totals(outcomes), "images": [o.as_dict() for o in outcomes]}, as_json)
+           "totals": totals(outcomes), "images": [o.as_dict() for o in outcomes], **fitted}, as_json)
 
 
 def faces_command(

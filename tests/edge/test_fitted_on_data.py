@@ -129,3 +129,14 @@ def test_a_broken_manifest_is_named(tmp_path):
     with pytest.raises(ValueError, match="x.fit.json"):
         FitManifest.load(bad)
     assert fit_manifest.existing([tmp_path / "absent.fit.json"]) == []
+
+
+def test_eval_detect_flags_the_coco_training_photos_for_coco_trained_detectors():
+    """yolov8n was trained on COCO train2017, which holds all eight coco8-pose photos; bus and zidane are not COCO."""
+    result = runner.invoke(app, ["eval", "detect", "--json"])
+    out = _json(result)
+    assert out["fitted_on_this_data"] is True and out["fitted_overlap"] == 0.8  # 8 of the 10 photos
+    assert out["fitted_artifacts"][0]["artifact"] == "yolov8n_int8" and out["fitted_artifacts"][0]["files_in_fit"] == 8
+    coco = sorted(file_digests((media_dir() / "coco8-pose" / "images").glob("*/*.jpg")))
+    assert FitManifest.load(fit_manifest.card_manifest("yolov8n_int8")).sha256 == coco
+    assert check(file_digests([media_dir() / "bus.jpg", media_dir() / "zidane.jpg"]), existing([fit_manifest.card_manifest("yolov8n_int8")]))["fitted_on_this_data"] is False
