@@ -1,4 +1,8 @@
-"""Mask decisions on real multi-person scene photos (facemask/scenes), with the chosen classifier."""
+"""Mask decisions on real multi-person scene photos (facemask/scenes), with the chosen classifier.
+
+Unseen data: the scenes are not among the images the head or its backbone was trained on (checked
+below by sha256 against their fit manifests), so these are accuracy checks, not memorisation.
+"""
 
 from __future__ import annotations
 
@@ -56,7 +60,18 @@ def test_unmasked_face_in_low_light_pic3(screen):
     assert len(results) == 1 and results[0][1] < 0.5, results
 
 
+def test_the_scenes_are_unseen_by_the_head_and_its_backbone():
+    from edge.eval.fit_manifest import check_files, existing
+    from edge.eval.mask import fit_manifests
+
+    manifests = existing(fit_manifests("linear"))
+    assert len(manifests) == 2  # the head's and the backbone's
+    report = check_files(sorted(SCENES.glob("*.jp*g")), manifests)
+    assert report["fitted_on_this_data"] is False and report["fitted_overlap"] == 0.0
+
+
 def test_the_head_is_small_and_records_its_training(screen):
+    """Its recorded balanced accuracy is the grouped cross-validated one, not a training-set figure."""
     clf = LinearMaskClassifier()
     meta = clf.head.meta
     assert meta["backbone_sha256_12"] == clf.backbone.model_version
