@@ -33,7 +33,7 @@ from edge.faces import Faces
 from edge.usecases.base import EvidenceRequest, FrameContext
 from edge.usecases.entrance.config import EntranceAnalyzerConfig
 from edge.usecases.entrance.masks.pipeline import face_crops
-from edge.usecases.entrance.thermal.reading import TemperatureReading, read_temperature
+from edge.usecases.entrance.thermal.reading import BlackbodyMonitor, TemperatureReading, read_temperature
 from edge.usecases.entrance.thermal.registration import rgb_to_thermal, scale_to_calibration
 from services.contract import Box, Event, Evidence, Explanation, ModelRef, Severity, UseCase
 from services.shared.boxes import box_iou
@@ -98,6 +98,7 @@ class EntranceAnalyzer:
 
             self.calibration = load_calibration(self.config.thermal.calibration)
             self.thermal = thermal or make_provider(self.config.thermal.source, self.calibration)
+        self._blackbody = BlackbodyMonitor()  # one per thermal camera: is its reference steady over time?
         self._tracks: list[FaceTrack] = []
         self._next_id = 1
         self._epoch: datetime | None = None
@@ -170,9 +171,14 @@ class EntranceAnalyzer:
             if iod < cal.min_interocular_px:
                 continue  # too far away: the canthus spans too few thermal pixels to be trusted
             try:
-                out[k] = read_temperature(thermal, canthi[k], cal, boxes, ambient)
+                reading = read_temperature(thermal, canthi[k], cal, boxes, ambient, self._blackbody)
             except ValueError as exc:
                 log.debug("face %d: no thermal reading (%s)", matched[k].track_id, exc)
+                continue
+            if reading.refusal is not None:  # an untrusted frame gives no temperature: it does not count
+                log.debug("face %d: thermal reading refused (%s: %s)", matched[k].track_id, reading.refusal, reading.why)
+                continue
+            out[k] = reading
         return out
 
     # ------------------------------------------------------------------ decisions and events

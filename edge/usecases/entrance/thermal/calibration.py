@@ -8,6 +8,8 @@ Example (YAML)::
     blackbody: {roi: [144, 4, 156, 16], set_point_c: 35.0, emissivity: 0.98}
     skin_emissivity: 0.98
     canthus_coupling: 0.95
+    blur_sigma_px: 0.8                # optics blur, thermal pixels
+    registration_tolerance_px: 2.0    # homography residual, thermal pixels
 
 Fit ``homography`` with :func:`edge.usecases.entrance.thermal.registration.fit_homography` from at least four
 points seen by both cameras (e.g. the corners of a heated plate at the usual visitor distance).
@@ -58,6 +60,18 @@ class ThermalCalibration(Strict):
         gt=0.0,
         description="faces whose eyes are closer than this in thermal pixels are too far to measure: the warm "
         "canthal spot then covers too few pixels (Lepton 3.5: a visitor within about 0.6 m)",
+    )
+    blur_sigma_px: float = Field(
+        default=0.8,
+        ge=0.0,
+        description="the optics' blur (Gaussian sigma) at the visitor distance, thermal pixels, from the lens "
+        "calibration; a canthal spot narrower than 3 sigma is not read (blur lowers its peak)",
+    )
+    registration_tolerance_px: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="how far the homography may place a point off, thermal pixels (its fit residual at the usual "
+        "distance): the canthus search reaches this much further",
     )
 
     @model_validator(mode="after")
