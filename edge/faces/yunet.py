@@ -57,11 +57,18 @@ class YuNetFaceDetector:
         if rows is None or len(rows) == 0:
             return Faces.empty()
         rows = np.asarray(rows, dtype=np.float32)
+        # YuNet now and then returns a row of NaN/inf (seen on ~1 in 3,000 mask photos); such a row
+        # is no face, and left in it would become an empty crop downstream.
+        with np.errstate(invalid="ignore", over="ignore"):
+            rows = rows[np.isfinite(rows[:, :15]).all(axis=1)]
+        if len(rows) == 0:
+            return Faces.empty()
         xyxy = np.concatenate([rows[:, 0:2], rows[:, 0:2] + rows[:, 2:4]], axis=1)
         xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, w)
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, h)
         faces = Faces(xyxy=xyxy, landmarks=rows[:, 4:14].reshape(-1, 5, 2), score=rows[:, 14])
+        faces = faces[(xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])]  # no area after clipping: nothing to crop
         if self.config.min_size > 0:
-            side = np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
+            side = np.minimum(faces.xyxy[:, 2] - faces.xyxy[:, 0], faces.xyxy[:, 3] - faces.xyxy[:, 1])
             faces = faces[side >= self.config.min_size]
         return faces

@@ -64,3 +64,14 @@ def test_faces_value_object_checks_shapes_and_orders_by_size():
 def test_a_grey_image_is_refused_with_its_shape(yunet):
     with pytest.raises(ValueError, match=r"\(40, 40\)"):
         yunet.detect(np.zeros((40, 40), np.uint8))
+
+
+def test_rows_yunet_returns_as_nan_or_without_area_are_no_faces(monkeypatch):
+    """YuNet now and then returns a non-finite row; it must not become a face (an empty crop downstream)."""
+    detector = YuNetFaceDetector()
+    rows = np.array([[10, 10, 40, 50, *([20.0] * 10), 0.9],
+                     [np.nan, 5, 30, 30, *([1.0] * 10), 0.8],
+                     [490, 10, 30, 30, *([1.0] * 10), 0.7]], np.float32)  # wholly right of a 480-wide frame
+    monkeypatch.setattr(detector, "_net", type("Net", (), {"detect": lambda self, f: (1, rows), "setInputSize": lambda self, s: None})())
+    faces = detector.detect(np.zeros((360, 480, 3), np.uint8))
+    assert faces.xyxy.tolist() == [[10.0, 10.0, 50.0, 60.0]]
