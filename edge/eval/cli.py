@@ -193,3 +193,8 @@ eval_app.command("faces")(faces_command)
 from edge.eval.track import track_command  # noqa: E402
 
 eval_app.command("track")(track_command)
+
+# Thermal correction on simulated visitors with hidden effects (edge/eval/thermal.py).
+from edge.eval.thermal import thermal_command  # noqa: E402
+
+eval_app.command("thermal")(thermal_command)
