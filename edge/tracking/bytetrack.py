@@ -235,9 +235,10 @@ class ByteTracker:
         track.last_frame, track.det_index = self._frame, row
 
     def _start(self, row: int, xyah: npt.NDArray[np.float64]) -> Track:
-        """A new track at detection ``row``; confirmed at once only in the tracker's first frame."""
+        """A new track at detection ``row``; confirmed at once only in the tracker's first frame
+        (or always, with ``confirm_new_tracks``)."""
         mean, covariance = kalman.initiate(xyah[row])
         track = Track(self._next_id, mean, covariance, start_frame=self._frame, last_frame=self._frame,
-                      det_index=row, confirmed=self._frame == 1)
+                      det_index=row, confirmed=self._frame == 1 or self.config.confirm_new_tracks)
         self._next_id += 1
         return track

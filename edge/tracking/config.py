@@ -17,6 +17,11 @@ class TrackerConfig(Strict):
     match_thresh: float = Field(default=0.8, gt=0.0, le=1.0, description="maximum association cost (1 - IoU, fused with score)")
     fuse_score: bool = Field(default=True, description="weigh IoU by detection score in the first association")
     frame_rate: float = Field(default=30.0, gt=0.0, le=240.0, description="frames per second of the stream the tracker sees")
+    confirm_new_tracks: bool = Field(
+        default=False,
+        description="a new track counts from its first frame (ByteTrack waits for a second match); for sources so "
+        "sparse in time (a frame every second or more) that people move further than their own width between frames",
+    )
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> TrackerConfig:
