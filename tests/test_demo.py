@@ -28,7 +28,7 @@ def test_headless_demo_delivers_every_event_and_leaves_an_intact_audit_chain(tmp
     done = anshin("demo", "--headless", "--max-frames", "40", "--data-dir", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads(done.stdout)
-    assert summary["frames"] == 40 * 2  # 40 per camera: pets-aisle and entrance
+    assert summary["frames"] == 40 * 3  # 40 per camera: pets-aisle, mall and entrance
     assert summary["outbox_depth"] == 0 and summary["dead_letters"] == 0
     assert summary["events_by_type"].get("zone.occupancy", 0) >= 3  # one per zone at the first frame
     assert summary["events_in_central"] == summary["events_produced"]
@@ -40,7 +40,11 @@ def test_headless_demo_delivers_every_event_and_leaves_an_intact_audit_chain(tmp
     import sqlite3
     with sqlite3.connect(tmp_path / "central.db") as db:
         zones = {json.loads(p)["zone"] for (p,) in db.execute("select payload from events where type='zone.occupancy'")}
-    assert zones == {"plaza", "crossing", "west-path"}
+    assert zones == {"plaza", "crossing", "west-path", "concourse", "near-floor"}
+    with sqlite3.connect(tmp_path / "central.db") as db:
+        mall = [json.loads(p) for (p,) in db.execute("select payload from events where type='zone.occupancy' and camera_id='mall'")]
+    assert mall and all(p["calibrated"] for p in mall if p["zone"] == "concourse")  # the crowded view's counts are calibrated
+    assert all(p["count"] > p["raw_count"] for p in mall if p["zone"] == "concourse")
 
 
 def test_demo_names_a_missing_video(tmp_path):

@@ -14,7 +14,7 @@ import typer
 
 from edge.detectors.base import Detector
 from edge.eval.calibration import CountCalibration, cross_validated, fit_linear, fit_report, write_fit_manifest
-from edge.eval.count import CountMetrics, FrameCount, count_frames, load_truth, spread, summarize
+from edge.eval.count import CountMetrics, FrameCount, count_camera, count_frames, load_truth, spread, summarize
 from edge.eval.options import build_detector, detector_config, detector_settings, fail
 
 eval_app = typer.Typer(help="Evaluate models on real annotated data; figures for the model cards.", no_args_is_help=True)
@@ -77,12 +77,25 @@ def count_command(
     limit: int | None = LIMIT,
     per_frame: Path | None = typer.Option(None, "--per-frame", help="also write file,true,detected,pred,ms rows to this CSV"),
     as_json: bool = typer.Option(False, "--json", help="print the result as one JSON line"),
+    store_config: Path | None = typer.Option(
+        None, "--config", help="store config: count exactly as this store's --camera does live (detector, tracker, calibration)"),
+    camera: str | None = typer.Option(None, "--camera", help="camera id in --config"),
 ) -> None:
     """Whole-frame person counts vs. annotated truth: MAE, RMSE, mean true/pred and ms per frame.
 
     Example: anshin eval count --images ../shared/data/media/mall_dev --limit 50
+    Example: anshin eval count --config config/demo-store.yaml --camera mall --images ../shared/data/media/mall_dev
     Progress goes to stderr; the result (with the settings used) to stdout as JSON.
     """
+    if store_config is not None or camera is not None:
+        given = [name for name, value in (("--model", model), ("--imgsz", imgsz), ("--conf", conf), ("--iou", iou),
+                                          ("--tiles", tiles), ("--calibration", calibration_path)) if value is not None]
+        if store_config is None or camera is None:
+            raise fail("--config and --camera go together")
+        if given:
+            raise fail(f"--config takes the camera's own settings; drop {', '.join(given)}")
+        _count_camera(store_config, camera, images, truth_path, threads, limit, per_frame, as_json)
+        return
     calibration = None
     if calibration_path is not None:
         given = [name for name, value in (("--model", model), ("--imgsz", imgsz), ("--conf", conf), ("--iou", iou), ("--tiles", tiles)) if value is not None]
@@ -112,6 +125,53 @@ def count_command(
     if per_frame is not None:
         _write_per_frame(per_frame, frames)
     typer.echo(json.dumps(result) if as_json else json.dumps(result, indent=2))
+
+
+def _count_camera(store_config: Path, camera_id: str, images: Path, truth_path: Path | None, threads: int | None,
+                  limit: int | None, per_frame: Path | None, as_json: bool) -> None:
+    """``count --config``: the camera's detector and tracker, and its occupancy analyzer's counter."""
+    from edge.config import ConfigError, load_store_config
+    from edge.tracking import ByteTracker
+    from edge.tracking.cadence import DetectTrackCadence
+    from edge.usecases.occupancy import OccupancyAnalyzerConfig
+    from edge.usecases.occupancy.counting import PeopleCounter
+
+    try:
+        cam = load_store_config(store_config).camera(camera_id)
+    except (ConfigError, KeyError) as exc:
+        raise fail(str(exc).strip("'\"")) from exc
+    counts = [a.count for a in cam.analyzers if isinstance(a, OccupancyAnalyzerConfig)]
+    count = counts[0] if counts else None
+    counter = PeopleCounter.from_file(None if count is None else count.calibration, None if count is None else count.valid_detected)
+    config = cam.detector if threads is None else cam.detector.model_copy(update={"threads": threads})
+    truth = _truth(images, truth_path)
+    det = build_detector(config)
+    # Every evaluated frame is a detect frame (truth is per frame); frames go through the camera's
+    # tracker in file order, as a live camera's frames do, and the analyzer counts the tracks.
+    cadence = DetectTrackCadence(det, ByteTracker(cam.tracker), detect_every=1)
+    started = time.perf_counter()
+
+    def progress(done: int, total: int, frame: FrameCount) -> None:
+        if done == total or done % 10 == 0:
+            print(f"{done}/{total} frames ({done / (time.perf_counter() - started):.1f}/s), last {frame.file}: "
+                  f"true {frame.true} pred {frame.pred:.1f}", file=sys.stderr, flush=True)
+
+    result = count_camera(lambda image: cadence.step(image).tracks, counter, det.model_version, images, truth,
+                          spread(list(truth), limit), progress)
+    frames = result.frames
+    out = {
+        **summarize(frames),
+        "counts_per_s": round(len(frames) / result.seconds, 2),
+        "calibrated_frames": sum(result.calibrated),
+        **detector_settings(config, det),
+        "config": str(store_config), "camera": camera_id,
+        "calibration": None if count is None else str(count.calibration),
+        "valid_detected": None if count is None else list(count.valid_detected),
+        "images": str(images), "limit": limit,
+    }
+    if per_frame is not None:
+        _write_per_frame(per_frame, frames)
+    typer.echo(json.dumps(out) if as_json else json.dumps(out, indent=2))
 
 
 @eval_app.command("fit-count")

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from edge.detections import PERSON, Detections
 from edge.detectors.base import Detector
+from edge.usecases.occupancy.counting import PeopleCounter
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +136,41 @@ def summarize(frames: Sequence[FrameCount]) -> dict[str, float | int]:
         "mean_detected": round(float(np.mean([f.detected for f in frames])), 3),
         "ms_per_frame": round(float(np.mean([f.ms for f in frames])), 1),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class CameraCounts:
+    """``count_camera`` result: each frame's count, and whether its calibration was applied."""
+
+    frames: list[FrameCount]
+    calibrated: list[bool]
+    seconds: float  # wall time for all frames (reading, detecting, tracking, counting)
+
+
+def count_camera(
+    people_boxes: Callable[[np.ndarray], Detections],
+    counter: PeopleCounter,
+    model_version: str,
+    images: Path,
+    truth: dict[str, int],
+    files: Sequence[str],
+    progress: Callable[[int, int, FrameCount], None] | None = None,
+) -> CameraCounts:
+    """Count each file as a live camera does: its boxes (``people_boxes``, the camera's detector and
+    tracker) through the same :class:`PeopleCounter` the occupancy analyzer uses."""
+    out: list[FrameCount] = []
+    calibrated: list[bool] = []
+    started = time.perf_counter()
+    for i, name in enumerate(files):
+        frame = cv2.imread(str(images / name))
+        if frame is None:
+            raise FileNotFoundError(f"cannot read image {images / name} (listed in the truth file)")
+        start = time.perf_counter()
+        boxes = len(people_boxes(frame).people())
+        counted = counter.count(boxes, model_version)
+        ms = (time.perf_counter() - start) * 1000.0
+        out.append(FrameCount(name, truth[name], boxes, counted.people, ms))
+        calibrated.append(counted.calibrated)
+        if progress is not None:
+            progress(i + 1, len(files), out[-1])
+    return CameraCounts(out, calibrated, time.perf_counter() - started)

@@ -81,7 +81,7 @@ def test_demo_store_config_is_valid_and_resolves_the_video_next_to_the_project()
                  "line 1 store_id: must be 1-64 characters of letters, digits, '_', '.', '-', starting with a letter or digit (got 's 1')",
                  id="store id"),
     pytest.param("      - type: occupancy", "      - type: occupancy\n        min_frame: 2",
-                 "line 10 cameras.door.analyzers[0].min_frame: unknown field; did you mean 'min_frames'? allowed: type, zones, interval_s, hysteresis, min_frames",
+                 "line 10 cameras.door.analyzers[0].min_frame: unknown field; did you mean 'min_frames'? allowed: type, zones, interval_s, hysteresis, min_frames, count",
                  id="misspelt analyzer option"),
     pytest.param("      - type: occupancy", "      - type: crowding",
                  "line 9 cameras.door.analyzers[0].type: unknown type; expected one of: {analyzer_types} (got 'crowding')",
@@ -195,7 +195,7 @@ def test_cli_config_check(tmp_path, pets_video):
     runner = CliRunner()
     ok = runner.invoke(app, ["config", "check", str(DEMO)])
     assert ok.exit_code == 0, ok.output
-    assert "OK: store 'demo-store'" in ok.output and "3 zone(s)" in ok.output
+    assert "OK: store 'demo-store'" in ok.output and "5 zone(s)" in ok.output
 
     bad = write(tmp_path, MINIMAL.replace("capacity: 3", "capacity: 0").replace("store_id: s1", "store_id: ''"), pets_video)
     result = runner.invoke(app, ["config", "check", str(bad)])

@@ -22,6 +22,12 @@ lies inside the zone polygon. Per zone the analyzer emits:
 >>> a.live_state()
 {'zone_counts': {'door': 2}}
 
+With a count calibration (``count:`` in the config, :mod:`edge.usecases.occupancy.counting`)
+a zone's count is the calibrated estimate, rounded: the whole frame's correction spread as a
+per-detection weight over the zone's people. Zone payloads then also carry ``raw_count`` (people
+boxes in the zone) and ``calibrated`` (false outside the calibration's valid range, where the
+count is the raw one), and :meth:`OccupancyAnalyzer.live_state` the whole-frame estimate.
+
 For a live view the analyzer offers :meth:`OccupancyAnalyzer.live_state` (people per zone) and
 :meth:`OccupancyAnalyzer.overlay` (zone outlines, red when over capacity, with count/capacity).
 """
@@ -41,6 +47,7 @@ from edge.detections import Detections
 from edge.geometry import Anchor, anchor_points, inside, to_pixels
 from edge.usecases.base import EvidenceRequest, FrameContext
 from edge.usecases.occupancy.config import OccupancyAnalyzerConfig
+from edge.usecases.occupancy.counting import FrameCount, PeopleCounter
 from services.contract import Event, Explanation, Severity, UseCase
 from services.contract.events import Box, Evidence, ModelRef
 
@@ -66,6 +73,7 @@ class _ZoneState:
     peak: int = 0  # highest count since then
     tracks_seen: set[int] = field(default_factory=set)  # distinct track ids in the zone since then
     count: int = 0
+    raw: int = 0  # person boxes in the zone (count before calibration)
 
 
 class OccupancyAnalyzer:
@@ -86,6 +94,9 @@ class OccupancyAnalyzer:
         self.config = config
         self.zones = {name: _Zone(list(zones[name].polygon), watch.capacity) for name, watch in config.zones.items()}
         self._state = {name: _ZoneState() for name in self.zones}
+        count = config.count
+        self._counter = PeopleCounter.from_file(count.calibration, count.valid_detected) if count else PeopleCounter(None)
+        self._frame = FrameCount(0, 0.0, False)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -94,6 +105,7 @@ class OccupancyAnalyzer:
 
     def update(self, tracks: Detections, ctx: FrameContext) -> Iterator[Event]:
         people = tracks.people()
+        self._frame = self._counter.count(len(people), ctx.model_version)
         feet = anchor_points(people.xyxy, Anchor.BOTTOM_CENTER)
         for name, zone in self.zones.items():
             mask = inside(feet, to_pixels(zone.polygon, ctx.frame_size))
@@ -101,8 +113,8 @@ class OccupancyAnalyzer:
 
     def _update_zone(self, name: str, zone: _Zone, present: Detections, ctx: FrameContext) -> Iterator[Event]:
         state = self._state[name]
-        count = len(present)
-        state.count = count
+        count = zone_count(self._frame, len(present))
+        state.count, state.raw = count, len(present)
         state.peak = max(state.peak, count)
         if present.tracker_id is not None:
             state.tracks_seen.update(int(t) for t in present.tracker_id)
@@ -149,8 +161,10 @@ class OccupancyAnalyzer:
     # ------------------------------------------------------------------ live view
 
     def live_state(self) -> dict[str, Any]:
-        """People per watched zone in the last frame."""
-        return {"zone_counts": self.counts}
+        """People per watched zone in the last frame (and, with a calibration, in the whole frame)."""
+        if self.config.count is None:
+            return {"zone_counts": self.counts}
+        return {"zone_counts": self.counts, "people": round(self._frame.people, 1), "calibrated": self._frame.calibrated}
 
     def overlay(self, image: np.ndarray, state: dict[str, Any]) -> None:
         """Draw each zone (red when over capacity) with its count/capacity onto ``image``, in place."""
@@ -163,8 +177,18 @@ class OccupancyAnalyzer:
             x, y = poly.min(axis=0)
             cv2.putText(image, f"{name} {counts.get(name, 0)}/{zone.capacity}", (int(x) + 4, int(y) + 16),
                         cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+        if "people" in state:
+            label = f"people ~{state['people']:.0f}" + ("" if state.get("calibrated") else " (raw, uncalibrated)")
+            cv2.putText(image, label, (8, size[1] - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
 
     # ------------------------------------------------------------------ events
+
+    def _zone_payload(self, name: str, zone: _Zone, state: _ZoneState) -> dict[str, object]:
+        """The zone fields, plus the raw count and whether it was calibrated when the camera has a calibration."""
+        payload = _zone_payload(name, zone, state.count)
+        if self.config.count is not None:
+            payload.update(raw_count=state.raw, calibrated=self._frame.calibrated)
+        return payload
 
     def _base(self, ctx: FrameContext, **kwargs: object) -> Event:
         return Event(use_case=self.use_case, store_id=ctx.store_id, camera_id=ctx.camera_id, occurred_at=ctx.at, **kwargs)  # type: ignore[arg-type]
@@ -175,7 +199,7 @@ class OccupancyAnalyzer:
             type="zone.occupancy",
             severity=Severity.INFO,
             payload={
-                **_zone_payload(name, zone, state.count),
+                **self._zone_payload(name, zone, state),
                 "peak_count": state.peak,
                 "unique_tracks": len(state.tracks_seen),
                 "interval_s": round(since_s, 3),  # seconds covered by peak_count and unique_tracks
@@ -184,7 +208,7 @@ class OccupancyAnalyzer:
         )
 
     def _overcrowded(self, name: str, zone: _Zone, state: _ZoneState, present: Detections, ctx: FrameContext) -> Event:
-        count = len(present)
+        count = state.count
         boxes = [
             Box(
                 xyxy=tuple(float(v) for v in present.xyxy[k]),  # type: ignore[arg-type]
@@ -192,21 +216,27 @@ class OccupancyAnalyzer:
                 score=float(np.clip(present.score[k], 0.0, 1.0)),
                 track_id=None if present.tracker_id is None else int(present.tracker_id[k]),
             )
-            for k in range(count)
+            for k in range(len(present))
         ]
         model = ModelRef(name=ctx.model_name, version=ctx.model_version or "unknown") if ctx.model_name else None
+        measured = {"count": float(count), "consecutive_frames": float(state.frames_over)}
+        how = ""
+        if self.config.count is not None:
+            measured["raw_count"] = float(state.raw)
+            how = (f" Estimated from {state.raw} detected people with the camera's count calibration."
+                   if self._frame.calibrated else f" Not calibrated: {self._frame.note}.")
         explanation = Explanation(
             rule=RULE,
             summary=(
                 f"{count} people in zone '{name}' for {state.frames_over} consecutive frames; "
-                f"capacity {zone.capacity}."
+                f"capacity {zone.capacity}.{how}"
             ),
             thresholds={
                 "capacity": float(zone.capacity),
                 "hysteresis": float(self.config.hysteresis),
                 "min_frames": float(self.config.min_frames),
             },
-            measured={"count": float(count), "consecutive_frames": float(state.frames_over)},
+            measured=measured,
             model=model,
         )
         event = self._base(
@@ -214,7 +244,7 @@ class OccupancyAnalyzer:
             type="zone.overcrowded",
             severity=Severity.WARNING,
             review_required=True,
-            payload=_zone_payload(name, zone, count),
+            payload=self._zone_payload(name, zone, state),
             explanation=explanation,
             evidence=Evidence(frame_size=ctx.frame_size, boxes=boxes, scores={"mean_person_score": _mean(present.score)}),
         )
@@ -228,7 +258,7 @@ class OccupancyAnalyzer:
             type="zone.cleared",
             severity=Severity.NOTICE,
             payload={
-                **_zone_payload(name, zone, state.count),
+                **self._zone_payload(name, zone, state),
                 "overcrowded_for_s": round(duration, 3),
             },
             explanation=Explanation(
@@ -242,6 +272,15 @@ class OccupancyAnalyzer:
 
 def _mean(values: np.ndarray) -> float:
     return round(float(np.mean(values)), 4) if len(values) else 0.0
+
+
+def zone_count(frame: FrameCount, boxes: int) -> int:
+    """People in a zone with ``boxes`` of the frame's person boxes: the (calibrated) estimate, rounded.
+
+    >>> zone_count(FrameCount(10, 18.0, True), 4), zone_count(FrameCount(10, 10.0, False), 4)
+    (7, 4)
+    """
+    return int(round(frame.in_zone(boxes)))
 
 
 def _zone_payload(name: str, zone: _Zone, count: int) -> dict[str, object]:

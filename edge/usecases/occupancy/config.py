@@ -19,10 +19,12 @@ the zones F watches and gives each its capacity::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from edge.config_errors import ConfigProblem
 from services.contract.events import Identifier
@@ -35,6 +37,44 @@ class OccupancyZone(Strict):
     capacity: int = Field(gt=0, description="people allowed in the zone at once")
 
 
+class CountCalibrationConfig(Strict):
+    """How raw person detections become a people count on this camera (see ``counting.py``).
+
+    The calibration file (``anshin eval fit-count``) maps whole-frame detections to people; it holds
+    only for the detector settings it was fitted with (checked against the camera's ``detector``)
+    and for the range of whole-frame detection counts it was fitted on (``valid_detected``, from
+    the fit's frames). Outside that range the count is published raw with ``calibrated: false``.
+    Zones get the whole frame's correction as a per-detection weight (calibrated / raw total).
+    """
+
+    calibration: Path = Field(description="count calibration JSON, relative to the store YAML")
+    valid_detected: tuple[int, int] = Field(
+        description="[lowest, highest] whole-frame person detections the calibration was fitted on")
+
+    @field_validator("calibration")
+    @classmethod
+    def _load(cls, value: Path, info: ValidationInfo) -> Path:
+        from edge.eval.calibration import CountCalibration  # pydantic + numpy only; no model is loaded
+
+        base = (info.context or {}).get("base_dir")
+        value = value.expanduser()
+        if base is not None and not value.is_absolute():
+            value = Path(base) / value
+        path = Path(os.path.normpath(value))
+        try:
+            CountCalibration.load(path)  # a missing or invalid file fails at config load, naming it
+        except FileNotFoundError as exc:
+            raise ValueError(str(exc)) from None
+        return path
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CountCalibrationConfig:
+        low, high = self.valid_detected
+        if not 0 <= low <= high:
+            raise ValueError(f"valid_detected must be [low, high] with 0 <= low <= high, got {list(self.valid_detected)}")
+        return self
+
+
 class OccupancyAnalyzerConfig(Strict):
     """Use case F: people per zone vs. capacity."""
 
@@ -45,6 +85,8 @@ class OccupancyAnalyzerConfig(Strict):
     interval_s: float = Field(default=2.0, gt=0, le=3600, description="seconds between zone.occupancy reports")
     hysteresis: int = Field(default=1, ge=0, description="people below capacity before an alert re-arms")
     min_frames: int = Field(default=3, ge=1, le=10_000, description="consecutive frames over capacity before alerting")
+    count: CountCalibrationConfig | None = Field(
+        default=None, description="count calibration for crowded views; None: count tracked people as they are")
 
 
 def check_hysteresis_fits_capacity(store: Any) -> Iterator[ConfigProblem]:
@@ -60,3 +102,24 @@ def check_hysteresis_fits_capacity(store: Any) -> Iterator[ConfigProblem]:
                         f"larger than the capacity of zone {name!r} ({zone.capacity}); the alert could never re-arm",
                         analyzer.hysteresis,
                     )
+
+
+def check_calibration_fits_detector(store: Any) -> Iterator[ConfigProblem]:
+    """A count calibration holds only for the detector settings it was fitted with (threads aside)."""
+    from edge.eval.calibration import CountCalibration
+
+    for cam_id, cam in store.cameras.items():
+        for i, analyzer in enumerate(cam.analyzers):
+            if not isinstance(analyzer, OccupancyAnalyzerConfig) or analyzer.count is None:
+                continue
+            fitted = CountCalibration.load(analyzer.count.calibration).detector
+            fitted_settings = fitted.model_dump(exclude={"threads"})
+            camera_settings = cam.detector.model_dump(exclude={"threads"})
+            differ = sorted(k for k in fitted_settings if fitted_settings[k] != camera_settings.get(k))
+            if differ:
+                yield ConfigProblem(
+                    ("cameras", cam_id, "analyzers", i, "count", "calibration"),
+                    f"fitted with other detector settings than this camera's ({', '.join(differ)}: "
+                    f"{', '.join(f'{k}={fitted_settings[k]!r}' for k in differ)})",
+                    str(analyzer.count.calibration),
+                )

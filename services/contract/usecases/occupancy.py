@@ -31,6 +31,10 @@ class ZonePayload(Payload):
     capacity: Annotated[int, Field(ge=1, le=1_000_000)] = Field(description="people the zone allows at once")
     occupancy_ratio: Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)] | None = Field(
         default=None, description="count / capacity")
+    raw_count: Count | None = Field(
+        default=None, description="person boxes in the zone before the camera's count calibration (absent: no calibration)")
+    calibrated: bool | None = Field(
+        default=None, description="count calibration applied; false: outside the range it holds for, count is raw")
 
 
 class ZoneOccupancyPayload(ZonePayload):
