@@ -168,6 +168,7 @@ def _count_camera(store_config: Path, camera_id: str, images: Path, truth_path: 
         "calibration": None if count is None else str(count.calibration),
         "valid_detected": None if count is None else list(count.valid_detected),
         "images": str(images), "limit": limit,
+        **fit_report(None if count is None else count.calibration, [images / f.file for f in frames]),  # in-sample? say so
     }
     if per_frame is not None:
         _write_per_frame(per_frame, frames)

@@ -158,6 +158,7 @@ def test_live_analyzer_and_eval_count_config_give_the_same_count_on_the_same_rea
     assert [r["file"] for r in rows] == names
     last = float(rows[-1]["pred"])
     assert result["calibrated_frames"] == 3 and result["camera"] == "mall" and result["tiles"]["rows"] == 2
+    assert result["fitted_on_this_data"] is True  # the calibration was fitted on these very frames
     assert live["calibrated"] is True
     assert live["people"] == round(last, 1)
     assert live["zone_counts"]["concourse"] == round(last)  # the whole-floor zone is the camera's count
