@@ -43,7 +43,9 @@ def test_manifest_lists_every_model_file_and_all_match(manifest):
 
 
 def test_committed_weights_are_listed_and_checked_in_the_repository(manifest):
-    committed = {p.relative_to(MANIFEST_PATH.parent).as_posix() for p in (MANIFEST_PATH.parent / "weights").iterdir()}
+    # Fit manifests (*.fit.json: hashes of the data a model was fitted on) sit beside their weights.
+    committed = {p.relative_to(MANIFEST_PATH.parent).as_posix() for p in (MANIFEST_PATH.parent / "weights").iterdir()
+                 if not p.name.endswith(".fit.json")}
     entries = {m.file: m for m in manifest.models if m.location == "repo"}
     assert set(entries) == committed  # every committed weight file is in the manifest, and only those
     head = entries["weights/anshin_mask_head_v1.npz"]
@@ -79,6 +81,7 @@ def test_used_models_have_cards_with_figures_and_commands(manifest, name, comman
 
 
 def test_cards_link_back_to_the_manifest_once_each(manifest):
+    """Every model card belongs to one manifest entry (cards of methods, not files, live in cards/methods/)."""
     linked = {m.card for m in manifest.models if m.card}
     assert linked == {f"cards/{p.name}" for p in (MANIFEST_PATH.parent / "cards").glob("*.md")}
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from services.central.api.deps import single_query_values
 from services.central.api.errors import install_error_handlers
 from services.central.api.routes import audit, events, health, ops, reviews, webhooks
 from services.central.commands import routes as commands
@@ -60,13 +61,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     install_error_handlers(app)
+    # A query parameter given twice is a 422 on every API route (none takes a list).
+    one_value = [Depends(single_query_values)]
     # *api_routers(): each use case's API (services/central/usecases/<name>), e.g. F's store occupancy
-    for router in (events.router, reviews.router, audit.router, *api_routers(), health.router, dashboard.router):
-        app.include_router(router)
+    for router in (events.router, reviews.router, audit.router, *api_routers()):
+        app.include_router(router, dependencies=one_value)
+    app.include_router(health.router)
+    app.include_router(dashboard.router)
     for router in (ops.router, webhooks.router):  # issue 6: readyz, metrics, edges, dead letters, webhooks
-        app.include_router(router)
-    app.include_router(snapshots.router)  # issue 3: evidence and live pictures from the edge
-    app.include_router(commands.router)  # issue 9: commands to store devices (MQTT _cmd, HTTP long-poll)
+        app.include_router(router, dependencies=one_value)
+    app.include_router(snapshots.router, dependencies=one_value)  # issue 3: evidence and live pictures from the edge
+    app.include_router(commands.router, dependencies=one_value)  # issue 9: commands to store devices (MQTT _cmd, HTTP long-poll)
     dashboard.install_handlers(app)  # issue 3: sign-in redirects and 403 pages for the dashboard
     app.state.verified_keys = VerifiedKeys()  # filled by api.deps.get_principal; buckets by key id
     app.add_middleware(RateLimitMiddleware, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -100,3 +101,15 @@ def store_scope(principal: Principal, requested: str | None) -> str | None:
             f"API key {principal.name!r} is bound to store {principal.store_id!r}, not {requested!r}",
         )
     return principal.store_id
+
+
+def single_query_values(request: Request) -> None:
+    """Refuse a query parameter given more than once (422): API routes take one value per
+    parameter,
+    and silently using the last of several would answer a question nobody asked."""
+    keys = [k for k, _ in request.query_params.multi_items()]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise RequestValidationError([
+            {"loc": ("query", k), "msg": f"give {k} at most once", "type": "value_error"} for k in repeated
+        ])

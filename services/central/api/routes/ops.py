@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
@@ -25,19 +24,7 @@ from services.central.db.migrate import current_revision, head_revision
 from services.central.db.tables import IngestDeadLetter
 from services.contract import EdgeStatus
 
-
-def single_query_values(request: Request) -> None:
-    """Refuse a query parameter given more than once (422): these routes take one value each,
-    and silently using the last of several would answer a question nobody asked."""
-    keys = [k for k, _ in request.query_params.multi_items()]
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
-    if repeated:
-        raise RequestValidationError([
-            {"loc": ("query", k), "msg": f"give {k} at most once", "type": "value_error"} for k in repeated
-        ])
-
-
-router = APIRouter(tags=["operations"], dependencies=[Depends(single_query_values)])
+router = APIRouter(tags=["operations"])
 
 MetricsReader = Annotated[Principal, Depends(require(Scope.METRICS_READ))]
 Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]

@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 
 from services.central.api.deps import DatabaseDep, ReadSession, SettingsDep, require, store_scope
 from services.central.api.errors import field_error, unprocessable
-from services.central.api.routes.ops import single_query_values
 from services.central.api.schemas.common import Page
 from services.central.api.schemas.ops import (
     DeliveryOut,
@@ -26,7 +25,7 @@ from services.central.auth import Principal, Scope
 from services.central.webhooks import service
 from services.central.webhooks.service import WebhookError, WebhookNotFound
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[Depends(single_query_values)])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 WebhooksManager = Annotated[Principal, Depends(require(Scope.WEBHOOKS_MANAGE))]
 _NOT_FOUND = {404: {"description": "no such webhook (or not this key's store)"}}
 WebhookId = Annotated[int, Path(ge=1, le=2_147_483_647, description="webhook id")]
