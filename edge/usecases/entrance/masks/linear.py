@@ -3,6 +3,8 @@
 The backbone is the chandrikadeb7 MobileNetV2 (derived TFLite, in the models directory); the
 head (``models/weights/anshin_mask_head_v1.npz``, 15 KB, committed) is trained reproducibly by
 ``python -m edge.usecases.entrance.masks.training.train`` on facemask_dev. Card: ``models/cards/anshin_mask_head.md``.
+A head trained on brightness-normalised crops says so in its meta (``"preprocess"``), and the
+classifier then normalises every crop with the same function before the backbone.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.paths import PROJECT_ROOT
+from edge.usecases.entrance.masks.lighting import PREPROCESS_NAME, normalise_brightness
 from edge.usecases.entrance.masks.mobilenetv2 import MobileNetV2MaskClassifier
 
 HEAD_DIR = PROJECT_ROOT / "models" / "weights"
@@ -68,6 +71,10 @@ class LinearMaskClassifier:
         if expected and expected != self.backbone.model_version:
             raise ValueError(f"{head}: trained on backbone {expected}, but the loaded MobileNetV2 is "
                              f"{self.backbone.model_version}; retrain the head or use the matching model file")
+        preprocess = self.head.meta.get("preprocess", "none")
+        if preprocess not in ("none", PREPROCESS_NAME):
+            raise ValueError(f"{head}: trained with crop preprocessing {preprocess!r}, which this code does not know")
+        self.normalise = preprocess == PREPROCESS_NAME
         self.flip_average = flip_average
         digest = hashlib.sha256(Path(head).read_bytes()).hexdigest()[:12]
         self.model_version = f"{self.head.meta.get('version', 'v?')}+{digest}"
@@ -75,6 +82,8 @@ class LinearMaskClassifier:
     def predict(self, crops: list[np.ndarray]) -> npt.NDArray[np.float32]:
         if not crops:
             return np.zeros(0, np.float32)
+        if self.normalise:  # the same function the head's training features went through
+            crops = [normalise_brightness(c) for c in crops]
         feats, _ = self.backbone.embed(crops)
         p = self.head.predict(feats)
         if self.flip_average:
