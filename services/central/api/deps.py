@@ -6,8 +6,11 @@ or unknown key is 401, a key without the scope is 403.
 
 from __future__ import annotations
 
+import collections.abc
+import types
+import typing
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -104,12 +107,32 @@ def store_scope(principal: Principal, requested: str | None) -> str | None:
 
 
 def single_query_values(request: Request) -> None:
-    """Refuse a query parameter given more than once (422): API routes take one value per
-    parameter,
-    and silently using the last of several would answer a question nobody asked."""
+    """Refuse a query parameter given more than once (422) unless the route takes a list for it
+    (e.g. ``state`` on the review queue): silently using the last of several values would answer a
+    question nobody asked."""
     keys = [k for k, _ in request.query_params.multi_items()]
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    repeated = sorted({k for k in keys if keys.count(k) > 1} - _list_parameters(request))
     if repeated:
         raise RequestValidationError([
             {"loc": ("query", k), "msg": f"give {k} at most once", "type": "value_error"} for k in repeated
         ])
+
+
+def _list_parameters(request: Request) -> set[str]:
+    """Names of the matched route's query parameters declared as lists."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    fields = [f for d in _dependants(dependant) for f in d.query_params] if dependant is not None else []
+    return {f.alias for f in fields if _is_sequence(f.field_info.annotation)}
+
+
+def _dependants(dependant: Any) -> list[Any]:
+    return [dependant, *(d for sub in dependant.dependencies for d in _dependants(sub))]
+
+
+def _is_sequence(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _is_sequence(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_sequence(a) for a in typing.get_args(annotation))
+    return origin in (list, tuple, set, frozenset, collections.abc.Sequence)
