@@ -13,11 +13,10 @@ its own training frames (an in-sample, optimistic figure).
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +24,7 @@ from pydantic import Field
 
 from edge.detectors.config import OnnxDetectorConfig, UltralyticsDetectorConfig
 from edge.eval import fit_manifest
-from services.shared.strict import Strict
+from edge.eval.json_files import JsonFile
 
 
 def fit_linear(detected: Sequence[float], true: Sequence[float]) -> tuple[float, float]:
@@ -68,8 +67,11 @@ def cross_validated(detected: Sequence[float], true: Sequence[float], blocks: in
     return out
 
 
-class CountCalibration(Strict):
+class CountCalibration(JsonFile):
     """A fitted calibration and everything needed to reproduce or reject it."""
+
+    what: ClassVar[str] = "calibration file"
+    indent: ClassVar[int] = 2
 
 
     intercept: float = Field(description="people per frame added to every estimate")
@@ -91,20 +93,6 @@ class CountCalibration(Strict):
         17.0
         """
         return max(0.0, self.intercept + self.slope * detected)
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> CountCalibration:
-        """Read a calibration file; errors name the file."""
-        try:
-            return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise FileNotFoundError(f"calibration file {path} not found") from exc
-        except ValueError as exc:
-            raise ValueError(f"calibration file {path}: {exc}") from exc
 
 
 def write_fit_manifest(out: Path, frames: Sequence[Path], calibration: CountCalibration) -> Path:

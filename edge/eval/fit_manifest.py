@@ -15,23 +15,25 @@ evaluate, compare, and say so in their JSON (``fitted_on_this_data``) and on std
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from edge.eval.json_files import JsonFile
 from edge.paths import PROJECT_ROOT
-from services.shared.strict import Strict
 
 SUFFIX = ".fit.json"
 CARDS_DIR = PROJECT_ROOT / "models" / "cards"
 
 
-class FitManifest(Strict):
+class FitManifest(JsonFile):
     """The files (by sha256) one artifact was fitted or tuned on."""
+
+    what: ClassVar[str] = "fit manifest"
+    indent: ClassVar[int] = 1
 
     artifact: str = Field(description="the artifact this describes: its path from the project root, or a registry name")
     role: Literal["trained", "fitted", "tuned"] = Field(description="how the files were used")
@@ -43,20 +45,6 @@ class FitManifest(Strict):
     def of(cls, artifact: str, role: Literal["trained", "fitted", "tuned"], data: str, command: str,
            digests: Iterable[str]) -> FitManifest:
         return cls(artifact=artifact, role=role, data=data, command=command, sha256=sorted(set(digests)))
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.model_dump(mode="json"), indent=1) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> FitManifest:
-        """Read a manifest; errors name the file."""
-        try:
-            return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise FileNotFoundError(f"fit manifest {path} not found") from exc
-        except ValueError as exc:
-            raise ValueError(f"fit manifest {path}: {exc}") from exc
 
 
 def digest_of(data: bytes) -> str:
