@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -16,6 +17,7 @@ from services.central.cli import central_app
 from services.central.db.migrate import current_revision, head_revision, upgrade
 from services.central.db.session import Database
 from services.central.db.tables import Base
+from services.central.usecases import USE_CASES
 from services.central.settings import Settings
 from services.contract import event_json_schema
 from services.contract.registry import EVENT_TYPES, default_review_deadlines_s, default_two_person_types
@@ -32,6 +34,7 @@ def test_migrations_create_exactly_the_declared_tables(settings: Settings) -> No
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         assert diff == []
+        assert all(u.tables is None or u.tables in sys.modules for u in USE_CASES)
     finally:
         db.dispose()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, text
 
+import services.central.usecases  # noqa: F401 - registers the use cases' own tables on Base
 from services.central.db.tables import Base
 
 #: Arbitrary constant: only one process migrates a PostgreSQL database at a time.

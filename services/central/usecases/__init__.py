@@ -12,6 +12,7 @@ dismissal reasons (read by the dashboard's translator and the review rules), a t
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -21,6 +22,12 @@ from services.central.usecases.base import CentralUseCase, Messages
 
 #: Every use case central knows, in the order their labels, reasons and routes are added.
 USE_CASES: tuple[CentralUseCase, ...] = (occupancy.USE_CASE, entrance.USE_CASE)
+
+# Use cases' own tables join Base.metadata as soon as the registry is imported, so the app, the
+# migrations and the schema check all see the same set of tables.
+for _u in USE_CASES:
+    if _u.tables:
+        importlib.import_module(_u.tables)
 
 
 def messages() -> dict[str, tuple[str, str]]:

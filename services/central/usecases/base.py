@@ -38,6 +38,9 @@ class CentralUseCase:
     #: API routers (``/api/v1/...``, in the OpenAPI document) and dashboard routers (pages)
     api_routes: Callable[[], list[APIRouter]] = _no_routes
     dashboard_routes: Callable[[], list[APIRouter]] = _no_routes
+    #: module that declares this use case's own tables on ``services.central.db.tables.Base``
+    #: (imported with the registry, so migrations and the schema check see them), or ``None``
+    tables: str | None = None
 
     def __post_init__(self) -> None:
         unlabelled = [r for r in self.dismiss_reasons if f"reason.{r}" not in self.messages]
