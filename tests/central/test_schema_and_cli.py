@@ -17,8 +17,8 @@ from services.central.cli import central_app
 from services.central.db.migrate import current_revision, head_revision, upgrade
 from services.central.db.session import Database
 from services.central.db.tables import Base
-from services.central.usecases import USE_CASES
 from services.central.settings import Settings
+from services.central.usecases import USE_CASES
 from services.contract import event_json_schema
 from services.contract.registry import EVENT_TYPES, default_review_deadlines_s, default_two_person_types
 
