@@ -19,6 +19,7 @@ from services.central import audit
 from services.central.audit.rows import ROW_DIGEST, decision_digest
 from services.central.db.tables import EventRow, ReviewDecision, ReviewItem, UserRow
 from services.central.review.machine import (
+    FINAL,
     OPEN,
     Decision,
     ItemView,
@@ -36,6 +37,7 @@ from services.central.review.machine import (
 from services.central.review.reasons import is_reason_code
 from services.central.review.rules import Reviewer, ReviewForbidden, check_claim, check_decide, check_release
 from services.central.settings import Settings
+from services.central.usecases import USE_CASES
 from services.central.users.actors import user_id_of
 from services.central.users.roles import Role
 
@@ -224,7 +226,20 @@ def decide(
         reason_sha256=_digest(reason), note_sha256=_digest(note),
         reason_code=reason if is_reason_code(reason) else None,  # a listed code holds no personal data
     )
+    if outcome.state in FINAL:
+        _notify_use_case(session, item)
     return item
+
+
+def _notify_use_case(session: Session, item: ReviewItem) -> None:
+    """Hand a final decision to the use case of the item's event (its ``on_decided`` hook), in
+    this transaction: if the hook fails, the decision rolls back with it."""
+    for use_case in USE_CASES:
+        if use_case.use_case.value == item.use_case and use_case.on_decided is not None:
+            event = session.scalar(select(EventRow).where(EventRow.event_id == item.event_id))
+            if event is None:  # retention may have purged the event; the item outlives it
+                continue
+            use_case.on_decided(session, item, event, item.state)
 
 
 @dataclass(frozen=True, slots=True)
