@@ -14,6 +14,7 @@ from anshin.secrets import secrets_app
 from edge.cli import config_app, edge_app
 from edge.eval.cli import eval_app
 from edge.models_cli import models_app
+from edge.usecases.lines.evaluate import lines_command
 from services.central.cli import central_app
 from services.central.commands.cli import commands_app
 from services.central.mqtt.cli import ingest_app
@@ -34,6 +35,7 @@ app = typer.Typer(
 app.add_typer(schema_app, name="schema")
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
+eval_app.command("lines")(lines_command)
 app.add_typer(config_app, name="config")
 app.add_typer(edge_app, name="edge")
 app.add_typer(central_app)
