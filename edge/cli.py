@@ -41,6 +41,24 @@ def config_check(file: Path = typer.Argument(..., help="store YAML file, e.g. co
         typer.echo(f"note: {exc}", err=True)
 
 
+@config_app.command("calibrate")
+def config_calibrate(
+    config: Path = typer.Option(..., "--config", "-c", help="store YAML file"),
+    camera: str = typer.Option(..., "--camera", help="camera id whose floor homography to fit"),
+) -> None:
+    """Fit a camera's camera→floor homography (floor analyzer) and print its reprojection error as JSON."""
+    from edge.usecases.floor.calibrate import calibration_report
+
+    try:
+        report = calibration_report(config, camera)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(report, indent=2))
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
 @edge_app.command("run")
 def edge_run(
     config: Path = typer.Option(..., "--config", "-c", help="store YAML file"),
