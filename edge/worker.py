@@ -17,6 +17,13 @@ picture) and outbox, each frame's wall time and whether it was a detect frame; o
 thread, publish. A stage that asks for the faces is timed without them, so no second is counted
 twice; :meth:`EdgeWorker.snapshot` gives a UI the latest annotated frame and the analyzers' live state.
 
+Evidence clips: when an analyzer asks for one (``EvidenceRequest(clip=(before_s, after_s))``, and
+offers the longest it may ask for as ``evidence_clip_s``), the worker keeps that many recent
+frames (:class:`edge.evidence.ClipBuffer`) and holds the event until the seconds after it have
+passed; then the clip (anonymised like the picture; none under ``minimal``) goes into the outbox
+appended to the event's picture. A held event is in memory for those seconds only: a crash then
+loses it for a live camera (a file replays it under the same id); a stopped run sends what it holds.
+
 Events of a replayable source (a video file) get deterministic ids (:func:`replay_event_id`):
 an edge restarted after a crash replays the file from frame 0 and produces the same events
 under the same ids, which the outbox and central then take as the repeats they are. Live
@@ -33,7 +40,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -43,7 +50,7 @@ import numpy as np
 from edge.config import CameraConfig, StoreConfig
 from edge.detections import Detections
 from edge.detectors.base import Detector
-from edge.evidence import live_picture, render_evidence
+from edge.evidence import ClipBuffer, live_picture, render_clip, render_evidence
 from edge.faces import FaceFinder, Faces
 from edge.faces.finder import DEFAULT_SCORE
 from edge.outbox import Outbox
@@ -55,6 +62,7 @@ from edge.sources.sensors.feed import SensorFeed
 from edge.tracking.cadence import DetectTrackCadence
 from edge.usecases import Analyzer, EvidenceRequest, FrameContext, create_analyzer
 from services.contract import EdgeStatus, Event
+from services.contract.blobs import MAX_BLOB_BYTES, bundle
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +171,16 @@ class Snapshot:
     tracks: int
 
 
+@dataclass(slots=True)
+class _HeldForClip:
+    """Events waiting for the seconds after them, with their pictures and how much clip they asked for."""
+
+    events: list[Event]
+    pictures: dict[str, tuple[bytes, bool]]  # event id -> (jpeg, anonymised), as render_evidence made them
+    start: datetime
+    due: datetime
+
+
 @dataclass
 class RunSummary:
     frames: int = 0
@@ -263,6 +281,11 @@ class EdgeWorker:
         self._replayable = self.source.kind == "file"  # a file restarts at frame 0: ids must repeat
         self._last_live: float | None = None  # monotonic time of the last live picture offered
         self._faces_s = 0.0  # camera-thread seconds in face detection so far (stages that ask for faces exclude them)
+        # Clips: as many seconds of frames as the longest clip an analyzer may ask for (none under minimal).
+        spans = [getattr(a, "evidence_clip_s", None) for a in self.analyzers]
+        longest = max((before + after for before, after in (s for s in spans if s)), default=0.0)
+        self._clips = ClipBuffer(longest) if longest > 0 and store.privacy_profile != "minimal" else None
+        self._held: list[_HeldForClip] = []
         if not self._replayable:
             # A live camera restarted after a crash: analyzers pick up the alerts they had sent, so
             # an alert left open is cleared when the situation is over, and not raised twice.
@@ -305,6 +328,7 @@ class EdgeWorker:
                         summary.events, self.outbox.depth(),
                     )
         finally:
+            self._release_clips(None, summary)  # the run ends: send what is held, with the frames there are
             self.sensors.stop()
             publisher_stop.set()
             self._stop_publisher()
@@ -352,21 +376,65 @@ class EdgeWorker:
                 for n, event in enumerate(analyzer.update(tracks, ctx))
             ]
             live = [_live_state(analyzer) for analyzer in self.analyzers]
+        if self._clips is not None:
+            with self._stage("evidence"):
+                self._clips.add(frame.captured_at, frame.image, tracks)
         if found:
-            events = [event for event, _ in found]
             with self._stage("evidence"):
                 blobs = self._evidence(frame, tracks, ctx, found)  # each asked-for picture, queued with its event
-            with self._stage("outbox"):
-                extra = {name: value for name, value in (("blobs", blobs), ("state", self._states())) if value}
-                self.outbox.append(events, **extra)  # durable before any publish, with the analyzers' state after them
-            if self.publisher is not None:
-                self.publisher.notify()
-            summary.events += len(events)
-            for event in events:
-                summary.events_by_type[event.type] = summary.events_by_type.get(event.type, 0) + 1
+            now = [(event, request) for event, request in found if not self._holds(request)]
+            for before, after in sorted({r.clip for _, r in found if self._holds(r)}):  # type: ignore[union-attr]
+                held = [e for e, r in found if self._holds(r) and r.clip == (before, after)]  # type: ignore[union-attr]
+                self._held.append(_HeldForClip(
+                    held, {str(e.event_id): blobs[str(e.event_id)] for e in held if str(e.event_id) in blobs},
+                    frame.captured_at - timedelta(seconds=before), frame.captured_at + timedelta(seconds=after)))
+            if now:
+                ids = {str(event.event_id) for event, _ in now}
+                self._queue([event for event, _ in now], {k: v for k, v in blobs.items() if k in ids}, summary)
+        self._release_clips(frame.captured_at, summary)
         with self._lock:
             self._last = (frame, tracks, live)
         self._offer_live(frame, tracks, ctx)
+
+    def _queue(self, events: list[Event], blobs: dict[str, tuple[bytes, bool]], summary: RunSummary) -> None:
+        """Append events (with their pictures and the analyzers' state) to the outbox; wake the publisher."""
+        with self._stage("outbox"):
+            extra = {name: value for name, value in (("blobs", blobs), ("state", self._states())) if value}
+            self.outbox.append(events, **extra)  # durable before any publish, with the analyzers' state after them
+        if self.publisher is not None:
+            self.publisher.notify()
+        summary.events += len(events)
+        for event in events:
+            summary.events_by_type[event.type] = summary.events_by_type.get(event.type, 0) + 1
+
+    # ------------------------------------------------------------------ evidence clips
+
+    def _holds(self, request: EvidenceRequest | None) -> bool:
+        """Whether an event waits for a clip (asked for, and this worker keeps frames for clips)."""
+        return self._clips is not None and request is not None and request.clip is not None
+
+    def _release_clips(self, now: datetime | None, summary: RunSummary) -> None:
+        """Queue held events whose seconds after have passed (all of them when ``now`` is None), with their clips."""
+        if not self._held:
+            return
+        due = [h for h in self._held if now is None or h.due <= now]
+        self._held = [h for h in self._held if h not in due]
+        for held in due:
+            blobs = dict(held.pictures)
+            if self._clips is not None and blobs:
+                with self._stage("evidence"):
+                    clip = render_clip(self._clips.between(held.start, held.due), self.store.privacy_profile,
+                                       self._timed_faces, self._clips.fps)
+                for event_id, (jpeg, anonymised) in held.pictures.items():
+                    if clip is None:
+                        continue
+                    if len(jpeg) + len(clip.webm) > MAX_BLOB_BYTES:  # would not fit an MQTT message: the picture alone
+                        log.warning("camera %r: evidence clip of %d bytes too large; the event goes with its picture only",
+                                    self.camera_id, len(clip.webm))
+                        continue
+                    # One blob, one anonymised flag: both were blurred under the same profile.
+                    blobs[event_id] = (bundle(jpeg, clip.webm), anonymised and clip.anonymised)
+            self._queue(held.events, blobs, summary)
 
     def _state_key(self, position: int, analyzer: Analyzer) -> str:
         return f"{self.camera_id}/{position}:{analyzer.type}"

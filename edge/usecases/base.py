@@ -43,9 +43,13 @@ class EvidenceRequest:
     Attributes:
         blur: ``(xyxy, kind)`` pixel boxes to anonymise; kind ``"face"`` blurs the whole box,
             ``"person"`` its head.
+        clip: ``(seconds_before, seconds_after)``: also a short clip around the frame (anonymised
+            like the picture, none under ``minimal``); the worker sends the event once the seconds
+            after have passed (``edge.evidence`` says how). None: the picture only.
     """
 
     blur: tuple[tuple[tuple[float, float, float, float], str], ...] = ()
+    clip: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,18 @@ True
 BlobPayload(jpeg=b'\\xff\\xd8 a tiny jpeg', anonymised=False)
 >>> snapshot_ref(sha) == "sha256:" + sha
 True
+
+**Evidence clips** ride with the picture: a *bundle* is the JPEG, then a WebM video
+(:func:`bundle`). A JPEG ends at its end-of-image marker, so every JPEG reader (the outbox, both
+publishers, central's upload check) takes a bundle as the event's picture unchanged, and the
+sha256 in the topic and in ``snapshot_ref`` covers both. Central splits it (:func:`split_bundle`)
+to play the clip.
+
+>>> jpeg = bytes.fromhex("ffd8ffe0") + b"pixels" + JPEG_END
+>>> split_bundle(bundle(jpeg, WEBM_MAGIC + b"video")) == (jpeg, WEBM_MAGIC + b"video")
+True
+>>> split_bundle(jpeg) == (jpeg, None)
+True
 """
 
 from __future__ import annotations
@@ -41,6 +53,28 @@ MAX_BLOB_BYTES = 1_048_576 - 1024
 MAX_HEADER_BYTES = 256
 
 _HEX = re.compile(r"[0-9a-f]{64}")
+
+#: A JPEG's end-of-image marker and the first bytes of every WebM (Matroska EBML header).
+JPEG_END = b"\xff\xd9"
+WEBM_MAGIC = b"\x1a\x45\xdf\xa3"
+
+
+def bundle(jpeg: bytes, webm: bytes) -> bytes:
+    """The event's picture with its clip after it (one blob; see the module doc)."""
+    if not jpeg.endswith(JPEG_END):
+        raise ValueError("bundle: the picture must be a whole JPEG (ending with FF D9)")
+    if not webm.startswith(WEBM_MAGIC):
+        raise ValueError("bundle: the clip must be WebM (starting with 1A 45 DF A3)")
+    return jpeg + webm
+
+
+def split_bundle(data: bytes) -> tuple[bytes, bytes | None]:
+    """``(jpeg, webm)`` of a bundle; ``(data, None)`` for a plain picture."""
+    at = data.find(JPEG_END + WEBM_MAGIC)
+    if at < 0:
+        return data, None
+    cut = at + len(JPEG_END)
+    return data[:cut], data[cut:]
 
 
 @dataclass(frozen=True, slots=True)

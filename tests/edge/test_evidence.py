@@ -191,7 +191,7 @@ def test_the_worker_queues_a_blurred_frame_with_each_alert_and_sends_live_pictur
     store = load_store_config(PROJECT_ROOT / "config" / "demo-store.yaml")
     camera = store.cameras["pets-aisle"]
     analyzers = [a.model_copy(update={"min_frames": 1, "zones": {n: z.model_copy(update={"capacity": 1}) for n, z in a.zones.items()}})
-                 for a in camera.analyzers]
+                 for a in camera.analyzers if a.type == "occupancy"]  # F's alerts; the camera's other use cases aside
     camera = camera.model_copy(update={"analyzers": analyzers, "live_snapshot_s": 0.01, "loop": False})
     store = store.model_copy(update={
         "store_id": STORE, "cameras": {"pets-aisle": camera}, "outbox": OutboxConfig(path=tmp_path / "outbox.sqlite"),
