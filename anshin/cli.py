@@ -15,6 +15,7 @@ from edge.cli import config_app, edge_app
 from edge.eval.cli import eval_app
 from edge.models_cli import models_app
 from edge.usecases.lines.evaluate import lines_command
+from edge.usecases.ventilation.cli import sim_app
 from services.central.cli import central_app
 from services.central.commands.cli import commands_app
 from services.central.mqtt.cli import ingest_app
@@ -35,6 +36,7 @@ app = typer.Typer(
 app.add_typer(schema_app, name="schema")
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
+app.add_typer(sim_app, name="sim")
 eval_app.command("lines")(lines_command)
 app.add_typer(config_app, name="config")
 app.add_typer(edge_app, name="edge")
