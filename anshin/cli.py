@@ -14,6 +14,7 @@ from anshin.secrets import secrets_app
 from edge.cli import config_app, edge_app
 from edge.eval.cli import eval_app
 from edge.models_cli import models_app
+from edge.usecases.floor.record import record_floor_command
 from edge.usecases.lines.evaluate import lines_command
 from edge.usecases.ventilation.cli import sim_app
 from services.central.cli import central_app
@@ -21,6 +22,8 @@ from services.central.commands.cli import commands_app
 from services.central.mqtt.cli import ingest_app
 from services.central.retention.cli import retention_app
 from services.central.stores.cli import stores_app
+from services.central.usecases.floor.cli import floor_app
+from services.central.usecases.floor.evaluate import route_command
 from services.central.users.cli import users_app
 from services.central.webhooks.cli import webhooks_app
 from services.contract.cli import schema_app
@@ -38,6 +41,8 @@ app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
 app.add_typer(sim_app, name="sim")
 eval_app.command("lines")(lines_command)
+eval_app.command("route")(route_command)  # B: exposure saved by least-exposure routes
+eval_app.command("record-floor")(record_floor_command)  # B: a camera's floor.positions over its video
 app.add_typer(config_app, name="config")
 app.add_typer(edge_app, name="edge")
 app.add_typer(central_app)
@@ -46,6 +51,7 @@ app.add_typer(bench_app, name="bench")
 bench_app.command("ingest")(bench_ingest)
 app.add_typer(users_app, name="users")
 app.add_typer(stores_app, name="stores")
+stores_app.add_typer(floor_app, name="floor")  # B: anshin stores floor set|show
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(commands_app, name="commands")

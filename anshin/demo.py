@@ -104,6 +104,17 @@ def _demo_accounts(app, store, password: str | None) -> dict[str, str]:  # noqa:
     return accounts
 
 
+def _floor_plan(app, store, config_path: Path) -> None:  # noqa: ANN001
+    """Use case B: load ``floors/<store_id>.yaml`` next to the store config into central, if there is one."""
+    from services.central.usecases.floor.plan import load_plan
+    from services.central.usecases.floor.store import set_plan
+
+    path = config_path.resolve().parent / "floors" / f"{store.store_id}.yaml"
+    if path.is_file():
+        with app.state.db.unit_of_work() as session:
+            set_plan(session, load_plan(path), actor="demo")  # FloorPlanError names the problem before anything runs
+
+
 def _count_events(app, store_id: str) -> int:  # noqa: ANN001
     from sqlalchemy import func, select
 
@@ -145,6 +156,7 @@ def run_demo(
     log.info("central listening on %s (database %s)", server.url, settings.database_url)
 
     accounts = _demo_accounts(app, store, demo_password)
+    _floor_plan(app, store, config_path)  # the floor page and the customer route page need it
     os.environ[DEMO_KEY_ENV] = _edge_key(app, store.store_id)
     central = store.central.model_copy(update={"url": server.url, "api_key_env": DEMO_KEY_ENV})
     # The demo keeps all its state in one folder, so `--data-dir` fully separates runs.

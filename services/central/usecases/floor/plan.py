@@ -103,6 +103,8 @@ class FloorPlan(Strict):
     nodes: dict[Identifier, Node] = Field(min_length=2, max_length=2000)
     edges: list[tuple[Identifier, Identifier]] = Field(min_length=1, max_length=10_000)
     routing: Routing = Routing()
+    default_route: tuple[Identifier, Identifier] | None = Field(
+        default=None, description="[from, to] the floor pages show first; default: the first entrance to the first checkout")
 
     @model_validator(mode="after")
     def _consistent(self) -> FloorPlan:
@@ -129,6 +131,9 @@ class FloorPlan(Strict):
             seen.add(key)
             if a in self.nodes and b in self.nodes and a != b and self.edge_length(a, b) == 0:
                 yield f"edges[{i}]: {a!r} and {b!r} are at the same point"
+        for end in self.default_route or ():
+            if end not in self.nodes:
+                yield f"default_route: unknown node {end!r}"
         ids = [a.id for a in self.areas]
         for dup in sorted({i for i in ids if ids.count(i) > 1}):
             yield f"areas: id {dup!r} is used twice"

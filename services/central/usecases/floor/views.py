@@ -46,8 +46,10 @@ def _allowed(ui: Ui, store_id: str) -> bool:
 
 
 def _endpoints(state: FloorState, start: str | None, end: str | None) -> tuple[str, str]:
-    """The requested places, else the plan's first entrance and its first checkout (or last place)."""
+    """The requested places, else the plan's default route, else its first entrance and first checkout (or last place)."""
     nodes = state.plan.nodes
+    if state.plan.default_route:
+        return start or state.plan.default_route[0], end or state.plan.default_route[1]
     places = [n for n, v in nodes.items() if v.kind != "aisle"] or list(nodes)
     default_start = next((n for n in places if nodes[n].kind == "entrance"), places[0])
     default_end = next((n for n in places if nodes[n].kind == "checkout"), places[-1])
