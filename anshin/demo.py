@@ -115,6 +115,32 @@ def _floor_plan(app, store, config_path: Path) -> None:  # noqa: ANN001
             set_plan(session, load_plan(path), actor="demo")  # FloorPlanError names the problem before anything runs
 
 
+def _simulated_sensors(store) -> list:  # noqa: ANN001 - StoreConfig
+    """The demo has no devices: serve each Modbus sensor on 127.0.0.1 with a simulated air sensor
+    (60x time, so CO2 rises over 1000 ppm within a minute). A port already taken is logged and skipped."""
+    from edge.usecases.comfort.simulate import SimulatedAirSensor
+
+    started = []
+    for sensor in store.sensors:
+        if getattr(sensor, "kind", None) == "modbus" and sensor.host in ("127.0.0.1", "localhost"):
+            try:
+                started.append(SimulatedAirSensor(port=sensor.port, speed=60.0).start())
+            except RuntimeError as exc:
+                log.warning("sensor %s: %s", sensor.id, exc)
+    return started
+
+
+def _floor_plan(app, store, config_path: Path) -> None:  # noqa: ANN001
+    """Use case B: load ``floors/<store_id>.yaml`` next to the store config into central, if there is one."""
+    from services.central.usecases.floor.plan import load_plan
+    from services.central.usecases.floor.store import set_plan
+
+    path = config_path.resolve().parent / "floors" / f"{store.store_id}.yaml"
+    if path.is_file():
+        with app.state.db.unit_of_work() as session:
+            set_plan(session, load_plan(path), actor="demo")  # FloorPlanError names the problem before anything runs
+
+
 def _count_events(app, store_id: str) -> int:  # noqa: ANN001
     from sqlalchemy import func, select
 
@@ -177,6 +203,7 @@ def run_demo(
             errors.append(e)
             stop.set()
 
+    air_sensors = _simulated_sensors(store)
     threads = [threading.Thread(target=run_camera, args=(cid,), name=f"edge-{cid}") for cid in store.cameras]
     for t in threads:
         t.start()
@@ -197,6 +224,8 @@ def run_demo(
     finally:
         in_central = _count_events(app, store.store_id)
         server.stop()
+        for sensor in air_sensors:
+            sensor.stop()
     if errors:
         raise errors[0]
     by_type: dict[str, int] = {}

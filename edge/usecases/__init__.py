@@ -7,7 +7,7 @@ union (discriminated by ``type``), collects each use case's config checks and bu
 Adding a use case is a new folder, one line in :data:`USE_CASES` and its tests.
 
 >>> sorted(USE_CASES), sorted(analyzer_types())
-(['entrance', 'floor', 'lines', 'occupancy'], ['entrance', 'floor', 'lines', 'occupancy'])
+(['comfort', 'entrance', 'floor', 'lines', 'occupancy'], ['comfort', 'entrance', 'floor', 'lines', 'occupancy'])
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ USE_CASES: dict[str, str] = {
     "occupancy": "edge.usecases.occupancy",  # F: people per zone against its capacity
     "floor": "edge.usecases.floor",  # B: people on the floor plan (homography), distancing notices
     "lines": "edge.usecases.lines",  # F footfall: in/out counts across counting lines
+    "comfort": "edge.usecases.comfort",  # F comfort: light and air against targets, notices for staff
 }
 
 

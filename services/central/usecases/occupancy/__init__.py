@@ -1,5 +1,9 @@
 """Use case F (density monitoring) on central: the live store view with zone occupancy, its API,
-and its labels. Only the labels are imported here; routes load when the app is assembled."""
+and its labels. Only the labels are imported here; routes load when the app is assembled.
+
+F's central side is one use case in three folders: this one (occupancy and the store page),
+``usecases/lines`` (visitors from entrance lines) and ``usecases/comfort`` (light and air); their
+labels and API routes join F's here."""
 
 from __future__ import annotations
 
@@ -8,14 +12,18 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from services.central.usecases.base import CentralUseCase
+from services.central.usecases.comfort.labels import MESSAGES as COMFORT_MESSAGES
+from services.central.usecases.lines.labels import MESSAGES as LINES_MESSAGES
 from services.central.usecases.occupancy.labels import DISMISS_REASONS, MESSAGES
 from services.contract import UseCase
 
 
 def _api_routes() -> list[APIRouter]:
+    from services.central.usecases.comfort import api as comfort_api
+    from services.central.usecases.lines import api as lines_api
     from services.central.usecases.occupancy import api
 
-    return [api.router]
+    return [api.router, lines_api.router, comfort_api.router]
 
 
 def _dashboard_routes() -> list[APIRouter]:
@@ -25,6 +33,6 @@ def _dashboard_routes() -> list[APIRouter]:
 
 
 USE_CASE = CentralUseCase(
-    name="occupancy", use_case=UseCase.F, messages=MESSAGES, dismiss_reasons=DISMISS_REASONS,
+    name="occupancy", use_case=UseCase.F, messages={**MESSAGES, **LINES_MESSAGES, **COMFORT_MESSAGES}, dismiss_reasons=DISMISS_REASONS,
     templates=Path(__file__).parent / "templates", api_routes=_api_routes, dashboard_routes=_dashboard_routes,
 )

@@ -1,5 +1,6 @@
-"""Live store view: each camera's latest picture with its zone outlines and occupancy, and the
-store's recent events. ``/stores`` lists the stores a viewer may see.
+"""Live store view: each camera's latest picture with its zone outlines and occupancy, the
+store's alerts and notices, and charts over the last hours (people per zone, comfort values
+with their target bands, visitors). ``/stores`` lists the stores a viewer may see.
 
 Central never talks to cameras: the picture is the newest live snapshot the edge uploaded, and the
 zone outlines come from the ``polygon`` of the latest ``zone.occupancy`` payload per zone.
@@ -8,7 +9,7 @@ zone outlines come from the ``polygon`` of the latest ``zone.occupancy`` payload
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -16,17 +17,17 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.central.dashboard.explain import number
 from services.central.dashboard.web import SignedInUi, Ui
-from services.central.db.tables import EventRow, ReviewItem
-from services.central.reads.events import EventFilter, list_events
+from services.central.db.tables import EventRow
 from services.central.snapshots.service import latest_live
 from services.central.stores import get_profile, known_stores
 from services.central.usecases.occupancy.reads import latest_occupancy
+from services.central.usecases.occupancy.store_charts import alerts_and_notices, comfort_charts, occupancy_charts, store_visitors
 
 router = APIRouter(include_in_schema=False)
 
-RECENT = 20
+#: Hours the store page's charts cover (``?hours=`` may ask for 1-24).
+CHART_HOURS = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,28 +79,33 @@ def _cameras(session: Session, store_id: str) -> list[CameraView]:
     return [cameras[k] for k in sorted(cameras)]
 
 
-def _recent(session: Session, store_id: str) -> list[dict[str, Any]]:
-    rows, _ = list_events(session, EventFilter(store_id=store_id), RECENT, 0)
-    items = dict(session.execute(
-        select(ReviewItem.event_id, ReviewItem.id).where(ReviewItem.event_id.in_([r.event_id for r in rows]))
-    ).all()) if rows else {}
-    return [
-        {"occurred_at": r.occurred_at, "camera_id": r.camera_id, "type": r.type, "severity": r.severity,
-         "summary": (r.explanation or {}).get("summary", ""), "review_id": items.get(r.event_id),
-         "zone": r.payload.get("zone"), "count": number(r.payload.get("count")) if "count" in r.payload else None}
-        for r in rows
-    ]
-
-
 def _allowed(ui: Ui, store_id: str) -> bool:
     assert ui.viewer is not None
     return ui.viewer.store_id is None or ui.viewer.store_id == store_id
 
 
 def _store_context(ui: Ui, store_id: str) -> dict[str, Any]:
+    now = datetime.now(timezone.utc)
     with ui.db.read_session() as session:
         return {"store_id": store_id, "profile": get_profile(session, store_id, ui.settings),
-                "cameras": _cameras(session, store_id), "recent": _recent(session, store_id)}
+                "cameras": _cameras(session, store_id), "alerts": alerts_and_notices(session, store_id, now)}
+
+
+def _hours(ui: Ui) -> float:
+    """``?hours=`` within 1-24, else the default (a bad value is no error on a page that refreshes)."""
+    try:
+        return min(max(float(ui.request.query_params.get("hours", CHART_HOURS)), 1.0), 24.0)
+    except ValueError:
+        return CHART_HOURS
+
+
+def _charts_context(ui: Ui, store_id: str) -> dict[str, Any]:
+    now, hours = datetime.now(timezone.utc), _hours(ui)
+    with ui.db.read_session() as session:
+        return {"store_id": store_id, "hours": hours, "now": now,
+                "zone_charts": occupancy_charts(session, store_id, now, hours),
+                "comfort_charts": comfort_charts(session, store_id, now, hours),
+                "visitors": store_visitors(session, store_id, now, 1.0)}
 
 
 @router.get("/stores")
@@ -115,7 +121,7 @@ def stores_page(ui: SignedInUi) -> Response:
 def store_page(store_id: str, ui: SignedInUi) -> Response:
     if not _allowed(ui, store_id):
         return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
-    return ui.page("store.html", **_store_context(ui, store_id))
+    return ui.page("store.html", **{**_store_context(ui, store_id), **_charts_context(ui, store_id)})
 
 
 @router.get("/stores/{store_id}/live")
@@ -123,3 +129,10 @@ def store_live(store_id: str, ui: SignedInUi) -> Response:
     if not _allowed(ui, store_id):
         return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
     return ui.page("_store_live.html", **_store_context(ui, store_id))
+
+
+@router.get("/stores/{store_id}/charts")
+def store_charts(store_id: str, ui: SignedInUi) -> Response:
+    if not _allowed(ui, store_id):
+        return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
+    return ui.page("_store_charts.html", **_charts_context(ui, store_id))
