@@ -4,6 +4,7 @@ the staff floor page and the customer page draw the map, the route and (customer
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -117,6 +118,12 @@ def test_staff_floor_page_shows_the_heatmap_the_route_and_asks_for_comfort(
     assert 'id="floor-map"' in page.text and "heat-cell" in page.text and 'id="route-suggested"' in page.text
     assert "フロア" in page.text and "/api/v1/stores/demo-store/comfort" in page.text and "/floor-assets/floor.js" in page.text
     assert client.get("/floor-assets/floor.js").status_code == 200
+    # comfort for a signed-in browser (the comfort API wants a key): the same JSON shape, or 404 without F comfort
+    comfort = client.get("/stores/demo-store/floor/comfort")
+    if importlib.util.find_spec("services.central.usecases.comfort") is not None:
+        assert comfort.status_code == 200 and comfort.json() == {"store_id": "demo-store", "readings": []}
+    else:
+        assert comfort.status_code == 404
     assert "/stores/demo-store/floor" in client.get("/floors").text
     assert client.get("/stores/demo-store/floor?start=moon").status_code == 404
 

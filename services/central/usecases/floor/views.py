@@ -19,7 +19,8 @@ from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 
 from services.central.dashboard.i18n import Translator
 from services.central.dashboard.web import SECURITY_HEADERS, PublicUi, SignedInUi, Ui
@@ -112,6 +113,26 @@ def floor_page(store_id: str, ui: SignedInUi, start: Node = None, end: Node = No
 @router.get("/stores/{store_id}/floor/map")
 def floor_map(store_id: str, ui: SignedInUi, start: Node = None, end: Node = None) -> Response:
     return _staff(ui, store_id, start, end, "_floor_live.html")
+
+
+@router.get("/stores/{store_id}/floor/comfort")
+def floor_comfort(store_id: str, ui: SignedInUi) -> Response:
+    """The comfort API's answer (``GET /api/v1/stores/{id}/comfort``) for a signed-in viewer.
+
+    The API wants an API key; a browser signed in to the dashboard has a session instead, so the
+    floor page's script falls back to this route, which reads the same values the same way.
+    Without the comfort use case (F comfort) installed: 404, and the page says "no readings".
+    """
+    if not _allowed(ui, store_id):
+        return JSONResponse({"detail": "not found"}, status_code=status.HTTP_404_NOT_FOUND, headers=SECURITY_HEADERS)
+    try:  # another use case's read: imported only here, so the floor pages work without it
+        from services.central.usecases.comfort.reads import latest_comfort
+    except ImportError:
+        return JSONResponse({"detail": "no comfort readings in this installation"}, status_code=status.HTTP_404_NOT_FOUND,
+                            headers=SECURITY_HEADERS)
+    with ui.db.read_session() as session:
+        readings = [r.api() for r in latest_comfort(session, store_id)]
+    return JSONResponse(jsonable_encoder({"store_id": store_id, "readings": readings}), headers=SECURITY_HEADERS)
 
 
 @router.get("/floor-assets/{name}")
