@@ -32,6 +32,11 @@ COMMAND_ACTIONS: dict[str, CommandPolicy] = {
     "test.echo_reviewed": CommandPolicy(
         requires_review=True, summary="the same, gated by a confirmed review item (checks the review gate end to end)"
     ),
+    "ventilation.purge": CommandPolicy(
+        requires_review=True, summary="G: maximum outdoor air until N air changes (after a confirmed two-person infection report)"
+    ),
+    "ventilation.override": CommandPolicy(max_ttl_s=3600, summary="G: a manager's damper/fan setpoints for one zone, with an expiry"),
+    "ventilation.override_clear": CommandPolicy(max_ttl_s=3600, summary="G: end a zone's override; demand control resumes"),
 }
 
 

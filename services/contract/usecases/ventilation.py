@@ -34,6 +34,8 @@ Airflow = Annotated[float, Field(ge=0.0, le=10_000_000.0, allow_inf_nan=False)]
 People = Annotated[float, Field(ge=0.0, le=1_000_000.0, allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Zones = Annotated[list[Name], Field(min_length=1, max_length=64)]
+#: A time inside a payload: ISO 8601 text on the wire (payloads are strict, but JSON has no datetime type).
+When = Annotated[datetime, Field(strict=False)]
 
 
 class ZoneStatePayload(Payload):
@@ -54,7 +56,7 @@ class ZoneStatePayload(Payload):
         default=None, description="Wells–Riley probability of infection per hour for one susceptible person (index)")
     purge_air_changes: Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)] | None = Field(
         default=None, description="air changes delivered so far by the running purge")
-    override_expires_at: datetime | None = None
+    override_expires_at: When | None = None
 
 
 class SetpointsChangedPayload(Payload):
@@ -101,8 +103,8 @@ class InfectionReportedPayload(Payload):
     """``ventilation.infection_reported``: a manager was told an infected person visited."""
 
     zones: Zones = Field(description="zones the visitor was in")
-    visited_from: datetime
-    visited_until: datetime
+    visited_from: When
+    visited_until: When
     air_changes: Annotated[float, Field(gt=0.0, le=50.0, allow_inf_nan=False)] = 5.0
     device_id: Name = Field(description="the air handler serving the zones (command target)")
     note: Text = Field(default="", description="no names or contact details: counts and places only")

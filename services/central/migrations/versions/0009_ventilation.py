@@ -1,4 +1,8 @@
-"""Reserved for use case G ventilation control (issue 14): no tables yet.
+"""Use case G ventilation control (issue 14): no tables of its own.
+
+G's state lives where the core keeps it: zone reports, setpoint changes and purge completions are
+events; an infection report is an event with its two-person review item; purges and overrides are
+commands (with their results). The revision stays so the chain of revisions is the one reserved.
 
 Revision ID: 0009
 Revises: 0008
