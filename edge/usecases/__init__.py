@@ -7,7 +7,7 @@ union (discriminated by ``type``), collects each use case's config checks and bu
 Adding a use case is a new folder, one line in :data:`USE_CASES` and its tests.
 
 >>> sorted(USE_CASES), sorted(analyzer_types())
-(['comfort', 'entrance', 'floor', 'lines', 'occupancy'], ['comfort', 'entrance', 'floor', 'lines', 'occupancy'])
+(['behaviour', 'comfort', 'entrance', 'floor', 'lines', 'occupancy'], ['behaviour', 'comfort', 'entrance', 'floor', 'lines', 'occupancy'])
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from edge.usecases.base import Analyzer, AnalyzerSpec, EvidenceRequest, FrameCon
 USE_CASES: dict[str, str] = {
     "entrance": "edge.usecases.entrance",  # A: mask wearing and body temperature at the door
     "occupancy": "edge.usecases.occupancy",  # F: people per zone against its capacity
+    "behaviour": "edge.usecases.behaviour",  # H: anonymous behaviour rules on tracks, each a review item
     "floor": "edge.usecases.floor",  # B: people on the floor plan (homography), distancing notices
     "lines": "edge.usecases.lines",  # F footfall: in/out counts across counting lines
     "comfort": "edge.usecases.comfort",  # F comfort: light and air against targets, notices for staff

@@ -37,6 +37,10 @@ def test_generic_strings_stay_generic() -> None:
 
 def test_dismissal_reasons_keep_their_order_and_labels() -> None:
     assert DISMISS_REASONS == ("detector_error", "people_together", "measurement_disturbed", "clinical_check_normal",
+                               "behaviour_loitering__waiting", "behaviour_loitering__working",
+                               "behaviour_restricted_zone__authorised", "behaviour_restricted_zone__did_not_enter",
+                               "behaviour_exit_without_checkout__nothing_taken",
+                               "behaviour_exit_without_checkout__paid_elsewhere", "behaviour_repeated_returns__choosing",
                                "already_handled", "duplicate", "other")
     for language in ("en", "ja"):
         t = i18n.Translator(language)

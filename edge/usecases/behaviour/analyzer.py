@@ -141,7 +141,7 @@ class BehaviourAnalyzer:
             payload.update(predicted=bool(notice.extra["predicted"]), active_hours=", ".join(rule.active) or "always")
             if notice.extra["predicted"]:
                 payload["eta_s"] = notice.measured["eta_s"]
-            thresholds.update(min_frames=float(rule.min_frames), predict_s=rule.predict_s)
+            thresholds.update(min_inside_frames=float(rule.min_frames), predict_s=rule.predict_s)
         elif notice.rule == "exit_without_checkout":
             payload.update(checkout_zone=notice.extra["checkout_zone"],
                            seconds_in_merchandise=notice.measured["seconds_in_merchandise"])

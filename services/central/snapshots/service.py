@@ -1,6 +1,7 @@
 """Accept snapshot uploads and find them again; decide what a viewer may see.
 
-An upload is checked before anything is stored: a JPEG that decodes, a known kind, a store whose
+An upload is checked before anything is stored: a JPEG that decodes (and, when an evidence clip
+follows it, a clip that plays: :mod:`services.central.snapshots.clips`), a known kind, a store whose
 privacy profile allows images (``minimal`` keeps none). Evidence snapshots are kept (retention is
 the purge job's business); live pictures are pruned to the newest ``live_snapshots_kept`` per
 camera.
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from services.central import audit
 from services.central.db.tables import SnapshotRow
+from services.central.snapshots import clips
 from services.central.snapshots.blobs import BlobStore
 from services.central.snapshots.images import ImageError, decode_jpeg, encode_jpeg
 from services.central.stores import StoreProfile
@@ -66,7 +68,8 @@ def accept(
         )
     try:
         image = decode_jpeg(upload.data)
-    except ImageError as e:
+        clips.check_upload(upload.data)  # a picture with an evidence clip after it: the clip must play
+    except (ImageError, clips.ClipError) as e:
         raise SnapshotRejected(422, f"body: {e}") from None
     height, width = image.shape[:2]
     sha = blobs.save(upload.data)
@@ -135,6 +138,7 @@ def viewable(data: bytes, anonymised: bool, boxes: list[tuple[list[float], str]]
     * a picture the edge did not anonymise (``identified`` stores): pixelated entirely, because
       faces may be anywhere in it, not only inside the alert's boxes.
     """
+    data = clips.picture_of(data)  # a stored evidence clip is served on its own (clips.viewable_clip)
     if show_faces:
         return data
     if anonymised:
