@@ -13,7 +13,6 @@ from anshin.demo import demo
 from anshin.secrets import secrets_app
 from edge.cli import config_app, edge_app
 from edge.eval.cli import eval_app
-from edge.usecases.behaviour.evaluate import predict_command, smoke_clips_command
 from edge.models_cli import models_app
 from edge.usecases.floor.record import record_floor_command
 from edge.usecases.lines.evaluate import lines_command
@@ -25,6 +24,8 @@ from services.central.retention.cli import retention_app
 from services.central.stores.cli import stores_app
 from services.central.usecases.floor.cli import floor_app
 from services.central.usecases.floor.evaluate import route_command
+from services.central.usecases.insights.cli import insights_app
+from services.central.usecases.insights.evaluation import forecast_eval
 from services.central.users.cli import users_app
 from services.central.webhooks.cli import webhooks_app
 from services.contract.cli import schema_app
@@ -40,12 +41,11 @@ app = typer.Typer(
 app.add_typer(schema_app, name="schema")
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
-eval_app.command("predict")(predict_command)
-eval_app.command("behaviour")(smoke_clips_command)
 app.add_typer(sim_app, name="sim")
 eval_app.command("lines")(lines_command)
 eval_app.command("route")(route_command)  # B: exposure saved by least-exposure routes
 eval_app.command("record-floor")(record_floor_command)  # B: a camera's floor.positions over its video
+eval_app.command("forecast")(forecast_eval)  # J: MASE, WAPE, 80 % coverage of sales forecasts
 app.add_typer(config_app, name="config")
 app.add_typer(edge_app, name="edge")
 app.add_typer(central_app)
@@ -60,3 +60,4 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(commands_app, name="commands")
 app.add_typer(retention_app, name="retention")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(insights_app, name="insights")

@@ -182,6 +182,11 @@ def run_demo(
     log.info("central listening on %s (database %s)", server.url, settings.database_url)
 
     accounts = _demo_accounts(app, store, demo_password)
+    if not headless:  # use case J: the shared retail CSVs imported and a report computed, in the background
+        from services.central.usecases.insights.demo import prepare_quietly
+
+        threading.Thread(target=prepare_quietly, args=(app.state.db, settings, store.store_id),
+                         name="insights-demo", daemon=True).start()
     _floor_plan(app, store, config_path)  # the floor page and the customer route page need it
     os.environ[DEMO_KEY_ENV] = _edge_key(app, store.store_id)
     central = store.central.model_copy(update={"url": server.url, "api_key_env": DEMO_KEY_ENV})

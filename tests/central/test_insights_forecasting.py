@@ -1,0 +1,96 @@
+"""Use case J forecasting: the backtest never sees the future, the model is chosen per series, and
+the Dask engine gives the single-process results. Real data: three Walmart stores (dev file)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from services.central.usecases.insights.data import retail_dir
+from services.central.usecases.insights.evaluation import score, seasonal_naive
+from services.central.usecases.insights.forecasting import ForecastSettings, backtest, cut_history, forecast
+from services.central.usecases.insights.importing import ColumnMapping, read_series
+
+WALMART = ColumnMapping(date="Date", date_format="%d-%m-%Y", series="Store", value="Weekly_Sales")
+# Small and quick, still real: three stores, the fast candidates, two rolling origins.
+QUICK = ForecastSettings(season_length=52, freq="W-FRI", horizon=8, windows=2, models=("snaive", "ets", "profile_4"))
+
+
+@pytest.fixture(scope="module")
+def walmart() -> pd.DataFrame:
+    history = read_series(retail_dir() / "Walmart_Store_sales.csv", WALMART)
+    return history[history["unique_id"].isin(["1", "2", "3"])].reset_index(drop=True)
+
+
+def test_changing_the_future_leaves_the_past_forecast_unchanged(walmart: pd.DataFrame) -> None:
+    last8 = walmart.groupby("unique_id")["ds"].rank(ascending=False) <= 8
+    changed = walmart.copy()
+    changed.loc[last8, "y"] *= 3.0  # a future nothing like the past
+
+    _, errors_a = backtest(walmart, QUICK)
+    _, errors_b = backtest(changed, QUICK)
+    forecasts = [c for c in errors_a.columns if c not in ("unique_id", "ds", "y", "window")]
+    # Every backtest forecast (both rolling origins) is the same; only the actuals differ.
+    pd.testing.assert_frame_equal(errors_a[["unique_id", "ds", *forecasts]], errors_b[["unique_id", "ds", *forecasts]])
+    assert not np.allclose(errors_a["y"], errors_b["y"])
+
+    past_a = forecast(cut_history(walmart, 8), QUICK).table
+    past_b = forecast(cut_history(changed, 8), QUICK).table
+    pd.testing.assert_frame_equal(past_a, past_b)
+    # ...while a forecast that is allowed to see the changed weeks does change (the check can fail).
+    assert not np.allclose(forecast(changed, QUICK).table["mean"], forecast(walmart, QUICK).table["mean"])
+
+
+def test_backtest_windows_end_before_the_periods_they_score(walmart: pd.DataFrame) -> None:
+    _, errors = backtest(walmart, QUICK)
+    last = walmart["ds"].max()
+    weeks = pd.Timedelta(weeks=1)
+    by_window = errors.groupby("window")["ds"].agg(["min", "max"])
+    assert by_window.loc[1, "max"] == last and by_window.loc[1, "min"] == last - 7 * weeks
+    assert by_window.loc[2, "max"] == last - 8 * weeks
+
+
+def test_model_is_chosen_per_series_with_intervals_around_the_mean(walmart: pd.DataFrame) -> None:
+    fc = forecast(walmart, QUICK.model_copy(update={"pooling": 0.0}))  # each series on its own errors
+    assert set(fc.chosen) == {"1", "2", "3"}
+    for uid, name in fc.chosen.items():
+        row = fc.backtest.loc[uid].dropna()
+        assert row[name] == row.min()  # the chosen forecaster had the lowest backtest error
+    assert {"ets+profile_4", "ets+profile_4+snaive"} <= set(fc.backtest.columns)  # ensembles compete
+    t = fc.table
+    assert len(t) == 24 and (t["lo"] <= t["mean"]).all() and (t["mean"] <= t["hi"]).all()
+    assert t["ds"].min() == walmart["ds"].max() + pd.Timedelta(weeks=1)
+
+
+def test_scores_of_a_holdout_are_finite_and_beat_nothing_by_construction(walmart: pd.DataFrame) -> None:
+    rank = walmart.groupby("unique_id")["ds"].rank(ascending=False)
+    hist, actual = walmart[rank > 8], walmart[rank <= 8]
+    fc = forecast(hist, QUICK)
+    got = score(hist, actual, fc.table, 52, seasonal_naive(hist, 8, 52, "W-FRI"))
+    assert got["series"] == 3 and got["periods_scored"] == 24
+    assert 0 < got["mase"] < 5 and 0 < got["wape"] < 1 and 0 <= got["coverage_80"] <= 1
+    # The naive forecast scored the same way is the MASE of the naive forecast, not a constant.
+    assert got["mase_seasonal_naive"] != got["mase"]
+
+
+def test_intermittent_series_get_croston_or_tsb() -> None:
+    days = pd.date_range("2024-01-01", periods=70, freq="D")
+    rng = np.random.default_rng(7)
+    y = np.where(rng.random(70) < 0.3, rng.integers(1, 4, 70), 0).astype(float)
+    fc = forecast(pd.DataFrame({"unique_id": "rare", "ds": days, "y": y}),
+                  ForecastSettings(season_length=7, freq="D", horizon=7, models=("snaive",), ensembles=False))
+    assert fc.chosen["rare"] in ("croston", "tsb", "snaive")
+    assert set(fc.backtest.columns) >= {"croston", "tsb"}
+
+
+def test_dask_engine_gives_the_single_process_results(walmart: pd.DataFrame) -> None:
+    from distributed import Client, LocalCluster
+
+    local = forecast(walmart, QUICK)
+    with LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster):
+        distributed = forecast(walmart, QUICK, engine="dask")
+    assert distributed.chosen == local.chosen
+    pd.testing.assert_frame_equal(distributed.table, local.table)
+    pd.testing.assert_frame_equal(distributed.backtest, local.backtest)
