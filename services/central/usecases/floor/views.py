@@ -136,8 +136,9 @@ def floor_comfort(store_id: str, ui: SignedInUi) -> Response:
 
 
 @router.get("/floor-assets/{name}")
-def floor_asset(name: str) -> Response:
-    """The floor pages' script (no inline scripts: the pages' CSP forbids them)."""
+def floor_asset(name: str, ui: SignedInUi) -> Response:
+    """The staff floor page's script (no inline scripts: the CSP forbids them); signed-in viewers only,
+    like the page (the customer page needs no script: htmx refreshes its map)."""
     path = ASSETS / name
     if "/" in name or path.suffix != ".js" or not path.is_file():
         return Response(status_code=status.HTTP_404_NOT_FOUND)
