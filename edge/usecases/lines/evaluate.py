@@ -34,6 +34,7 @@ import typer
 
 from edge.eval.track import DEFAULT_CAMERA, DEFAULT_GT, FrameTruth, load_mot, parse_mot, run_tracks
 from edge.geometry import Anchor, anchor_points
+from edge.usecases.lines.analyzer import pixel_line
 from edge.usecases.lines.config import LinesAnalyzerConfig
 from edge.usecases.lines.counter import Line, LineCounter
 
@@ -128,27 +129,28 @@ def score_lines(truth: Tracks, pred: Tracks, lines: list[Line], margin_px: float
 
 
 def lines_command(
-    line: list[str] = typer.Option(..., "--line", help="x1,y1,x2,y2 in pixels; in = crossing to the right-hand side walking start → end; repeatable"),
+    line: list[str] = typer.Option(
+        None, "--line", help="x1,y1,x2,y2 in pixels; in = crossing to the right-hand side walking start → end; repeatable. "
+                             "Default: the lines of the camera's own lines analyzer"),
     video: Path | None = typer.Option(None, "--video", help="video file; default: the camera's own file source"),
     gt: Path | None = typer.Option(None, "--gt", help=f"MOTChallenge ground truth; default: MEDIA/{DEFAULT_GT}"),
     config: Path = typer.Option(None, "--config", help="store config whose camera settings to run; default: config/demo-store.yaml"),
     camera: str = typer.Option(DEFAULT_CAMERA, "--camera", help="camera id in that config"),
-    hysteresis: float = typer.Option(
-        LinesAnalyzerConfig.model_fields["hysteresis"].default, "--hysteresis", min=0.0, max=0.5,
-        help="margin past the line before a side counts, fraction of the frame height (the live default)"),
-    rejoin: float = typer.Option(
-        LinesAnalyzerConfig.model_fields["rejoin"].default, "--rejoin", min=0.0, max=1.0,
-        help="a new track this close to a lost one continues it, fraction of the frame height (the live default)"),
-    forget_after: int = typer.Option(
-        LinesAnalyzerConfig.model_fields["forget_after_frames"].default, "--forget-after", min=1,
-        help="frames a lost track is remembered (the live default)"),
+    hysteresis: float | None = typer.Option(
+        None, "--hysteresis", min=0.0, max=0.5,
+        help="margin past the line before a side counts, fraction of the frame height; default: the camera's lines analyzer's"),
+    rejoin: float | None = typer.Option(
+        None, "--rejoin", min=0.0, max=1.0,
+        help="a new track this close to a lost one continues it, fraction of the frame height; default: the camera's"),
+    forget_after: int | None = typer.Option(None, "--forget-after", min=1, help="frames a lost track is remembered; default: the camera's"),
     tolerance: int = typer.Option(10, "--tolerance", min=0, help="frames a predicted crossing may be off to match a true one"),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
 ) -> None:
     """Line counts (in/out) of what a camera runs live against ground-truth tracks.
 
-    Example: anshin eval lines --line 240,60,240,330 --json
-    (the demo's PETS camera on frames 1-400 of its video, the frames the ground truth covers).
+    Example: anshin eval lines --json   (the demo's PETS camera, its own lines and settings, on frames
+    1-400 of its video: the frames the ground truth covers). Settings the camera's config has no lines
+    analyzer for are the analyzer's defaults.
     """
     import json
 
@@ -161,12 +163,16 @@ def lines_command(
     from edge.tracking import ByteTracker
     from edge.tracking.cadence import DetectTrackCadence
 
-    lines = [parse_line(text) for text in line]
     config = config or PROJECT_ROOT / "config" / "demo-store.yaml"
     try:
         cam = load_store_config(config).camera(camera)
     except (ConfigError, KeyError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
+    live = next((a for a in cam.analyzers if isinstance(a, LinesAnalyzerConfig)), None)
+    settings = live or LinesAnalyzerConfig(lines={"unused": {"start": [0, 0], "end": [1, 1]}})
+    hysteresis = settings.hysteresis if hysteresis is None else hysteresis
+    rejoin = settings.rejoin if rejoin is None else rejoin
+    forget_after = settings.forget_after_frames if forget_after is None else forget_after
     video = video or (Path(str(cam.source)) if cam.source_kind == "file" else None)
     if video is None:
         raise fail(f"camera {camera!r} reads a live source; give --video FILE")
@@ -178,10 +184,16 @@ def lines_command(
     if not truth:
         raise fail(f"{gt}: no ground-truth boxes")
     capture = cv2.VideoCapture(str(video))
-    height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
     capture.release()
     if height <= 0:
         raise fail(f"cannot open video {video}")
+    if line:
+        lines = [parse_line(text) for text in line]
+    elif live is not None:
+        lines = [pixel_line(cfg, (width, height)) for cfg in live.lines.values()]
+    else:
+        raise fail(f"camera {camera!r} has no lines analyzer; give --line x1,y1,x2,y2")
     try:
         detector = create_detector(cam.detector)
     except (FileNotFoundError, RuntimeError, ValueError) as exc:
@@ -195,6 +207,7 @@ def lines_command(
                       forget_after, rejoin_px),
         "frames": frames, "first_frame": min(truth), "last_frame": min(max(truth), frames),
         "definition": "relative_error = (|in_pred-in_true| + |out_pred-out_true|) / (in_true + out_true), summed over the lines",
+        "lines_from": "--line" if line else f"the {camera} camera's lines analyzer",
         "margin_px": round(margin, 2), "rejoin_px": round(rejoin_px, 2), "forget_after": forget_after,
         "tolerance_frames": tolerance,
         "tuned_on_these_frames": "the rejoin radius was chosen on these frames (the only ground truth there is)",
