@@ -194,3 +194,22 @@ def test_people_outside_the_calibrated_area_are_not_projected() -> None:
     # A frame twice the calibration size is scaled back to the calibration pixels.
     big = Detections(xyxy=[[460, 200, 500, 300]], score=[0.9], class_id=[0], tracker_id=[1])
     np.testing.assert_allclose(analyzer.floor_points(big, (960, 720))[1], floor)
+
+
+@pytest.mark.parametrize(("event_type", "payload", "loc"), [
+    pytest.param("floor.positions", {"people": 2, "positions": [[1.0, 2.0]]}, ("payload",), id="count and positions disagree"),
+    pytest.param("floor.positions", {"people": 1, "positions": [[1.0, 2.0, 3.0]]}, ("payload", "positions", 0), id="3-d point"),
+    pytest.param("floor.positions", {"people": 1, "positions": [[1.0, 2.0]], "track_ids": [7]}, ("payload", "track_ids"),
+                 id="an identity is no field"),
+    pytest.param("floor.distancing", {"pairs": 1, "people": 1, "closest_m": 0.5, "longest_s": 6.0, "distance_m": 1.5,
+                                      "min_duration_s": 5.0}, ("payload", "people"), id="a pair of one person"),
+])
+def test_the_contract_refuses_malformed_floor_payloads(event_type: str, payload: dict, loc: tuple) -> None:
+    from services.contract import Event
+    from services.contract.types import PayloadRejected
+
+    event = Event(type=event_type, use_case="B", store_id="s1", camera_id="c1", occurred_at=datetime.now(timezone.utc),
+                  payload=payload)
+    with pytest.raises(PayloadRejected) as caught:
+        validate_event_payload(event)
+    assert tuple(caught.value.errors[0]["loc"]) == loc
