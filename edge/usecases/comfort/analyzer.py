@@ -148,6 +148,36 @@ class ComfortAnalyzer:
         return Event(use_case=self.use_case, store_id=ctx.store_id, camera_id=ctx.camera_id, occurred_at=ctx.at,
                      type=type_, severity=severity, payload=payload, explanation=explanation)
 
+    # ------------------------------------------------------------------ surviving a restart
+
+    def durable_state(self) -> dict[str, Any]:
+        """The values with a notice out for their current spell out of range, and since when.
+
+        >>> from datetime import datetime, timezone
+        >>> a = ComfortAnalyzer(ComfortAnalyzerConfig(sensors=["air-1"], air_zone="floor"), {})
+        >>> a.restore_state({"noticed": {"floor/co2_ppm": ["2026-01-01T09:00:00+00:00", "high", "air-1"]}})
+        >>> a.durable_state()
+        {'noticed': {'floor/co2_ppm': ['2026-01-01T09:00:00+00:00', 'high', 'air-1']}}
+        """
+        return {"noticed": {f"{v.zone}/{v.quantity}": [v.monitor.out_since.isoformat(), v.monitor.status, v.sensor_id]
+                            for v in self._values.values() if v.monitor.noticed and v.monitor.out_since is not None}}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Take back the notices of a crashed run: the value is not noticed a second time for the same
+        spell, and gets its ``comfort.restored`` once back in range."""
+        for key, (since, status, sensor_id) in dict(state.get("noticed", {})).items():
+            zone, _, quantity = key.partition("/")
+            value = self._values.get((zone, quantity))
+            if value is None:
+                target = self.config.target(quantity)
+                if target is None or zone != self.config.air_zone:
+                    continue  # no longer watched here
+                value = self._values[(zone, quantity)] = _Value(zone, quantity, UNITS.get(quantity, ""), target,
+                                                                 self.config.min_out_s, "sensor")
+            value.sensor_id = sensor_id
+            m = value.monitor
+            m.out_since, m.status, m.noticed = datetime.fromisoformat(since), status, True
+
     # ------------------------------------------------------------------ live view
 
     def live_state(self) -> dict[str, Any]:

@@ -196,3 +196,23 @@ def test_the_demo_store_config_with_comfort_and_lines_passes_its_checks():
     store = load_store_config(PROJECT_ROOT / "config" / "demo-store.yaml")
     types = {a.type for cam in store.cameras.values() for a in cam.analyzers}
     assert {"comfort", "lines"} <= types
+
+
+def test_a_restarted_analyzer_does_not_repeat_a_notice_and_still_restores_it():
+    from edge.sources.sensors import SensorReading
+
+    def feed(analyzer, seconds: float, ppm: float) -> list[str]:
+        at = T0 + timedelta(seconds=seconds)
+        reading = SensorReading("air-1", "co2_ppm", ppm, "ppm", at, "modbus://127.0.0.1:502/1/holding/0")
+        return [e.type for e in analyzer.on_reading(reading, FrameContext("s1", "cam", at, (1, 1))) if e.type != "comfort.reading"]
+
+    cfg = ComfortAnalyzerConfig(sensors=["air-1"], air_zone="floor", min_out_s=60)
+    before = analyzer_class("comfort")(cfg, {})
+    assert feed(before, 0, 1200) == [] and feed(before, 70, 1250) == ["comfort.notice"]
+    after = analyzer_class("comfort")(cfg, {})       # the worker crashed and came back
+    after.restore_state(before.durable_state())
+    assert feed(after, 100, 1300) == []              # the same spell: no second notice
+    restored = [e for e in after.on_reading(SensorReading("air-1", "co2_ppm", 900.0, "ppm", T0 + timedelta(seconds=130), "m"),
+                                            FrameContext("s1", "cam", T0 + timedelta(seconds=130), (1, 1)))
+                if e.type == "comfort.restored"]
+    assert restored and restored[0].payload["out_for_s"] == 130.0
