@@ -26,7 +26,7 @@ from services.central.stores.cli import stores_app
 from services.central.usecases.floor.cli import floor_app
 from services.central.usecases.floor.evaluate import route_command
 from services.central.usecases.insights.cli import insights_app
-from services.central.usecases.insights.evaluation import forecast_eval
+from services.central.usecases.insights.eval_cli import forecast_eval
 from services.central.users.cli import users_app
 from services.central.webhooks.cli import webhooks_app
 from services.contract.cli import schema_app

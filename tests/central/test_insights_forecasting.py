@@ -94,3 +94,23 @@ def test_dask_engine_gives_the_single_process_results(walmart: pd.DataFrame) -> 
     assert distributed.chosen == local.chosen
     pd.testing.assert_frame_equal(distributed.table, local.table)
     pd.testing.assert_frame_equal(distributed.backtest, local.backtest)
+
+
+def test_eval_forecast_prints_the_figures_as_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from anshin.cli import app
+
+    source = (retail_dir() / "Walmart_Store_sales.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    two = tmp_path / "two-stores.csv"
+    two.write_text("".join([source[0], *(line for line in source[1:] if line.split(",")[0] in ("1", "2"))]))
+    r = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--horizon", "8",
+                                 "--models", "snaive,profile_4", "--json"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert {"series", "mase", "mase_seasonal_naive", "wape", "coverage_80"} <= set(got)
+    assert got["series"] == 2 and got["actuals"].startswith("holdout: the last 8 periods")
+    bad = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--date-format", "%m/%d/%Y"])
+    assert bad.exit_code == 2 and "line 2 Date" in bad.output

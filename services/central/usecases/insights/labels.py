@@ -31,6 +31,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "insights.forecast": ("Forecast", "予測"),
     "insights.actual": ("Actual", "実績"),
     "insights.interval": ("80 % interval", "80%予測区間"),
+    "insights.backtest": ("Forecast made before these periods", "この期間の前までのデータによる予測"),
     "insights.orders": ("Purchase proposal", "発注提案"),
     "insights.orders_none": ("Nothing to order.", "発注の必要はありません。"),
     "insights.item": ("Item", "商品"),

@@ -55,7 +55,7 @@ def forecast_figure(content: dict[str, Any], t: Translate) -> Figure | None:
     if not past.empty:
         ds = pd.to_datetime(past["ds"])
         ax.fill_between(ds, past["lo"], past["hi"], color="#e39b3b", alpha=0.2)
-        ax.plot(ds, past["mean"], color="#c26a00", lw=1.2, ls="--", label=f"{t('insights.forecast')} (backtest)")
+        ax.plot(ds, past["mean"], color="#c26a00", lw=1.2, ls="--", label=t("insights.backtest"))
     ax.set_title(t("insights.plot_alt"))
     ax.legend(loc="upper left", fontsize=7)
     ax.grid(alpha=0.3)
