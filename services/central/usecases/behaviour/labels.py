@@ -68,6 +68,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          "ルール「{rule}」：過去7日間、判断のあった毎日で却下の割合が {level} % を超えました。しきい値とエリアを見直してください。"),
     "behaviour.none": ("No behaviour notices in the last {days} days.", "過去 {days} 日間、行動の通知はありません。"),
     "behaviour.chart_alt": ("{rule}: alerts per day and dismissal rate, last {days} days", "{rule}：過去 {days} 日間の1日の通知数と却下の割合"),
+    "behaviour.legend": ("Bars: alerts per day (busiest day: {max}). Line: dismissal rate, 0 % at the bottom to 100 % at the top; dashed: the notice level. {first} to {last}.",
+                         "棒：1日の通知数（最多の日：{max}）。線：却下の割合（下端 0 %、上端 100 %）。破線：お知らせの基準。{first} ～ {last}。"),
     "behaviour.alerts": ("Alerts", "通知数"),
     "behaviour.confirmed": ("Confirmed", "確認"),
     "behaviour.dismissed": ("Dismissed", "却下"),
