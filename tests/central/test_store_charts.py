@@ -40,7 +40,7 @@ def test_store_page_charts_zones_and_comfort_with_target_bands(client: TestClien
         assert 'class="chart-band"' in aisle[:aisle.index("</svg>")]     # up to capacity, shaded
         co2 = html[html.index('aria-label="floor · CO₂ (too high)"'):]
         assert 'class="chart-band"' in co2[:co2.index("</svg>")]        # the CO₂ target, shaded
-        assert "Target –1000.0 ppm" in co2
+        assert "Target ≤ 1000 ppm" in co2
     live = client.get(f"/stores/{STORE}/live").text
     assert "Alerts and notices" in live and "Comfort notice" in live and "Zone over capacity" in live
     assert "Zone occupancy" not in live and "Comfort reading" not in live   # periodic readings are charted, not listed

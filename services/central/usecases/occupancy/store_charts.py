@@ -41,6 +41,19 @@ class ComfortChart:
     status: str
     chart: Chart
 
+    @property
+    def target(self) -> str:
+        """The target range in words of symbols.
+
+        >>> c = ComfortChart("floor", "co2_ppm", "ppm", None, 1000.0, "ok", None)  # type: ignore[arg-type]
+        >>> c.target, ComfortChart("f", "temperature_c", "°C", 17.0, 28.0, "ok", None).target  # type: ignore[arg-type]
+        ('≤ 1000 ppm', '17–28 °C')
+        """
+        low, high = (f"{v:g}" if v is not None else None for v in (self.target_low, self.target_high))
+        if low is not None and high is not None:
+            return f"{low}–{high} {self.unit}"
+        return f"≤ {high} {self.unit}" if high is not None else f"≥ {low} {self.unit}"
+
 
 def bucket_seconds(hours: float) -> int:
     """About 180 points per chart, never finer than 10 s.
