@@ -116,13 +116,17 @@ def _floor_plan(app, store, config_path: Path) -> None:  # noqa: ANN001
 
 
 def _simulated_sensors(store) -> list:  # noqa: ANN001 - StoreConfig
-    """The demo has no devices: serve each Modbus sensor on 127.0.0.1 with a simulated air sensor
-    (60x time, so CO2 rises over 1000 ppm within a minute). A port already taken is logged and skipped."""
-    from edge.usecases.comfort.simulate import SimulatedAirSensor
+    """The demo has no devices: serve each Modbus sensor on 127.0.0.1 that reads the simulated air
+    sensor's register map with one (60x time, so CO2 rises over 1000 ppm within a minute). A port
+    already taken is logged and skipped."""
+    from edge.usecases.comfort.simulate import REGISTERS, SimulatedAirSensor
 
     started = []
     for sensor in store.sensors:
-        if getattr(sensor, "kind", None) == "modbus" and sensor.host in ("127.0.0.1", "localhost"):
+        if getattr(sensor, "kind", None) != "modbus" or sensor.host not in ("127.0.0.1", "localhost"):
+            continue
+        if [r.model_dump(include={"address", "data_type", "quantity"}) for r in sensor.registers] == \
+                [{k: r[k] for k in ("address", "data_type", "quantity")} for r in REGISTERS]:
             try:
                 started.append(SimulatedAirSensor(port=sensor.port, speed=60.0).start())
             except RuntimeError as exc:
