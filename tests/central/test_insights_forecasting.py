@@ -114,3 +114,5 @@ def test_eval_forecast_prints_the_figures_as_json(tmp_path) -> None:  # type: ig
     assert got["series"] == 2 and got["actuals"].startswith("holdout: the last 8 periods")
     bad = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--date-format", "%m/%d/%Y"])
     assert bad.exit_code == 2 and "line 2 Date" in bad.output
+    unknown = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--models", "snaive,prophet"])
+    assert unknown.exit_code == 2 and "unknown model 'prophet'" in unknown.output

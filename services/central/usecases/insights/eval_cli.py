@@ -36,11 +36,13 @@ def forecast_eval(
     freq: Annotated[str, typer.Option(help="pandas frequency of the periods")] = "W-FRI",
     windows: Annotated[int, typer.Option(help="rolling origins in the backtest that chooses the models")] = 2,
     models: Annotated[str, typer.Option(help="comma-separated candidates")] = DEFAULT_MODELS,
+    pooling: Annotated[float, typer.Option(help="weight of the all-series backtest error in each series' choice")] = 0.5,
     engine: Annotated[str, typer.Option(help="local or dask (uses DASK_SCHEDULER_ADDRESS if set)")] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Forecast every series of --history, score against --actuals: MASE, WAPE, 80 % coverage."""
     import pandas as pd
+    from pydantic import ValidationError
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -59,8 +61,12 @@ def forecast_eval(
     if act is None:
         rank = hist.groupby("unique_id")["ds"].rank(method="first", ascending=False)
         hist, act = hist[rank > horizon], hist[rank <= horizon]
-    settings = ForecastSettings(season_length=season, freq=freq, horizon=horizon, windows=windows,
-                                models=tuple(m.strip() for m in models.split(",") if m.strip()))
+    try:
+        settings = ForecastSettings(season_length=season, freq=freq, horizon=horizon, windows=windows, pooling=pooling,
+                                    models=tuple(m.strip() for m in models.split(",") if m.strip()))
+    except ValidationError as e:
+        typer.echo(f"bad forecast settings: {e}", err=True)
+        raise typer.Exit(2) from None
     eng: Engine = "dask" if engine == "dask" else "local"
     with _dask(eng), Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                               transient=True, console=Console(stderr=True)) as bar:
