@@ -18,6 +18,15 @@ from services.central.usecases.occupancy.labels import DISMISS_REASONS, MESSAGES
 from services.contract import UseCase
 
 
+def _f_messages() -> dict[str, tuple[str, str]]:
+    """F's labels from its three folders; a key two of them define is an error, not a silent override."""
+    parts = (MESSAGES, LINES_MESSAGES, COMFORT_MESSAGES)
+    clash = sorted(k for i, a in enumerate(parts) for b in parts[i + 1:] for k in set(a) & set(b))
+    if clash:
+        raise ValueError(f"use case F: labels defined twice: {clash}")
+    return {k: v for part in parts for k, v in part.items()}
+
+
 def _api_routes() -> list[APIRouter]:
     from services.central.usecases.comfort import api as comfort_api
     from services.central.usecases.lines import api as lines_api
@@ -33,6 +42,6 @@ def _dashboard_routes() -> list[APIRouter]:
 
 
 USE_CASE = CentralUseCase(
-    name="occupancy", use_case=UseCase.F, messages={**MESSAGES, **LINES_MESSAGES, **COMFORT_MESSAGES}, dismiss_reasons=DISMISS_REASONS,
+    name="occupancy", use_case=UseCase.F, messages=_f_messages(), dismiss_reasons=DISMISS_REASONS,
     templates=Path(__file__).parent / "templates", api_routes=_api_routes, dashboard_routes=_dashboard_routes,
 )
