@@ -145,6 +145,27 @@ def _floor_plan(app, store, config_path: Path) -> None:  # noqa: ANN001
             set_plan(session, load_plan(path), actor="demo")  # FloorPlanError names the problem before anything runs
 
 
+def _ventilation(app, store, config_path: Path, data_dir: Path, url: str):  # noqa: ANN001, ANN202
+    """Use case G: ``<store_id>-ventilation.yaml`` next to the store config runs against a simulated
+    air handler (a process, 60x time) whose occupants are F's live counts; None without the file."""
+    path = config_path.resolve().parent / f"{store.store_id}-ventilation.yaml"
+    if not path.is_file():
+        return None
+    from edge.usecases.ventilation.config import load
+    from edge.usecases.ventilation.runner import VentilationSite
+
+    def count(camera: str, zone: str) -> float | None:  # F's live count of a camera's zone
+        worker = getattr(app.state, "edge_workers", {}).get(camera)
+        for analyzer in getattr(worker, "analyzers", []):
+            counts = analyzer.live_state().get("zone_counts", {}) if hasattr(analyzer, "live_state") else {}
+            if zone in counts:
+                return float(counts[zone])
+        return None
+
+    return VentilationSite(load(path), central_url=url, api_key=os.environ[DEMO_KEY_ENV], count=count,
+                           data_dir=data_dir.resolve() / "ventilation", simulate_speed=60.0).start()
+
+
 def _count_events(app, store_id: str) -> int:  # noqa: ANN001
     from sqlalchemy import func, select
 
@@ -213,6 +234,7 @@ def run_demo(
             stop.set()
 
     air_sensors = _simulated_sensors(store)
+    ventilation = None if headless else _ventilation(app, store, config_path, data_dir, server.url)
     threads = [threading.Thread(target=run_camera, args=(cid,), name=f"edge-{cid}") for cid in store.cameras]
     for t in threads:
         t.start()
@@ -222,6 +244,8 @@ def run_demo(
             for name, role in DEMO_ACCOUNTS:
                 typer.echo(f"  {role:<8} user {name:<13} password {accounts[name]}")
             typer.echo("  (new passwords on every start; add your own with `anshin users add`)")
+            if ventilation is not None:
+                typer.echo(f"  ventilation (simulated air handler, 60x time): {server.url}/stores/{store.store_id}/ventilation")
         while any(t.is_alive() for t in threads):
             for t in threads:
                 t.join(timeout=0.5)
@@ -231,6 +255,8 @@ def run_demo(
         for t in threads:
             t.join()
     finally:
+        if ventilation is not None:
+            ventilation.stop()
         in_central = _count_events(app, store.store_id)
         server.stop()
         for sensor in air_sensors:
