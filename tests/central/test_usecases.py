@@ -42,6 +42,7 @@ def test_dismissal_reasons_keep_their_order_and_labels() -> None:
                                "behaviour_restricted_zone__authorised", "behaviour_restricted_zone__did_not_enter",
                                "behaviour_exit_without_checkout__nothing_taken",
                                "behaviour_exit_without_checkout__paid_elsewhere", "behaviour_repeated_returns__choosing",
+                               "behaviour_pose_cue__handling",
                                "already_handled", "duplicate", "other")
     for language in ("en", "ja"):
         t = i18n.Translator(language)

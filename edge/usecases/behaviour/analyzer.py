@@ -35,7 +35,7 @@ from edge.config import ZoneConfig
 from edge.detections import Detections
 from edge.geometry import Anchor, anchor_points, to_pixels
 from edge.usecases.base import EvidenceRequest, FrameContext
-from edge.usecases.behaviour.config import BehaviourAnalyzerConfig, RestrictedZoneRule
+from edge.usecases.behaviour.config import BehaviourAnalyzerConfig, PoseCueRule, RestrictedZoneRule
 from edge.usecases.behaviour.rules import Notice, RuleEngine
 from services.contract import Event, Explanation, Severity, UseCase
 from services.contract.events import Box, Evidence, ModelRef
@@ -46,6 +46,7 @@ EVENT_OF_RULE = {
     "restricted_zone": ("behaviour.restricted_zone", Severity.WARNING),
     "exit_without_checkout": ("behaviour.exit_without_checkout", Severity.NOTICE),
     "repeated_returns": ("behaviour.repeated_returns", Severity.NOTICE),
+    "pose_cue": ("behaviour.pose_cue", Severity.NOTICE),
 }
 
 
@@ -76,6 +77,9 @@ def summary(notice: Notice) -> str:
                 f"without passing zone '{x['checkout_zone']}'.")
     if notice.rule == "repeated_returns":
         return f"Track {track} came to zone '{zone}' {int(m['visits'])} times within {duration(x['window_s'])}."
+    if notice.rule == "pose_cue":
+        return (f"Experimental pose cue: track {track} held a hand at pocket or bag height for {m['cue_s']:.1f} s "
+                f"within {duration(x['window_s'])} in zone '{zone}'.")
     raise ValueError(f"unknown rule {notice.rule!r}")
 
 
@@ -96,6 +100,12 @@ class BehaviourAnalyzer:
         self._engine: RuleEngine | None = None
         self._origin: datetime | None = None
         self._frame_size: tuple[int, int] | None = None
+        # The experimental pose cue loads its model only when a rule asks for it (a missing model fails here, named).
+        self._pose_model: Any = None
+        if any(isinstance(r, PoseCueRule) for r in config.rules):
+            from edge.usecases.behaviour.pose import PoseModel
+
+            self._pose_model = PoseModel()
         #: The worker reads this to keep enough frames for the evidence clips (generic hook).
         self.evidence_clip_s = (config.clip_before_s, config.clip_after_s) if config.clip_before_s + config.clip_after_s > 0 else None
 
@@ -122,9 +132,23 @@ class BehaviourAnalyzer:
         t = (ctx.at - self._origin).total_seconds()
         feet = anchor_points(people.xyxy, Anchor.BOTTOM_CENTER)
         ids = [int(i) for i in people.tracker_id]
-        for notice in engine.update(t, ids, feet):
+        poses = self._poses(people, ids, ctx) if self._pose_model is not None else None
+        for notice in engine.update(t, ids, feet, poses):
             k = ids.index(notice.track_id)
             yield self._event(notice, people.xyxy[k], float(people.score[k]), ctx)
+
+    def _poses(self, people: Detections, ids: list[int], ctx: FrameContext) -> dict[int, np.ndarray]:
+        """Keypoints of each track the pose model matched (best IoU >= 0.3) in this frame."""
+        from services.shared.boxes import box_iou
+
+        if ctx.frame is None or not ids:
+            return {}
+        found = self._pose_model(ctx.frame)
+        if len(found) == 0:
+            return {}
+        iou = box_iou(people.xyxy.astype(np.float64), found.xyxy.astype(np.float64))
+        best = iou.argmax(axis=1)
+        return {tid: found.keypoints[best[k]] for k, tid in enumerate(ids) if iou[k, best[k]] >= 0.3}
 
     def _event(self, notice: Notice, xyxy: np.ndarray, score: float, ctx: FrameContext) -> Event:
         rule = self.config.rules[notice.rule_index]
@@ -150,8 +174,16 @@ class BehaviourAnalyzer:
             payload.update(visits=int(notice.measured["visits"]), threshold_visits=int(notice.extra["threshold_visits"]),
                            window_s=float(notice.extra["window_s"]))
             thresholds.update(visits=float(notice.extra["threshold_visits"]), window_s=float(notice.extra["window_s"]))
+        elif notice.rule == "pose_cue":
+            assert isinstance(rule, PoseCueRule)
+            payload.update(cue_s=notice.measured["cue_s"], window_s=rule.window_s, experimental=True)
+            thresholds.update(min_s=rule.min_s, window_s=rule.window_s, reach=rule.reach)
         box = tuple(float(v) for v in xyxy)
         model = ModelRef(name=ctx.model_name, version=ctx.model_version or "unknown") if ctx.model_name else None
+        if notice.rule == "pose_cue":
+            from edge.usecases.behaviour.pose import PoseModel
+
+            model = ModelRef(name=PoseModel.model_name, version="16442e55de73 (experimental)")
         event = Event(
             type=event_type, use_case=self.use_case, store_id=ctx.store_id, camera_id=ctx.camera_id,
             occurred_at=ctx.at, severity=severity, payload=payload, review_required=True,

@@ -111,8 +111,19 @@ class RepeatedReturnsRule(_Rule):
     leave_s: float = Field(default=3.0, ge=0, le=600, description="seconds seen outside between two visits")
 
 
+class PoseCueRule(_Rule):
+    """EXPERIMENTAL, off unless listed: the pose model (YOLO11n-pose) sees the track's hand at pocket or
+    bag height for ``min_s`` seconds within ``window_s`` while in the zone. Loads the pose model."""
+
+    rule: Literal["pose_cue"] = "pose_cue"
+    min_s: float = Field(default=1.0, gt=0, le=60, description="seconds of the cue within the window before a notice")
+    window_s: float = Field(default=3.0, gt=0, le=300, description="the window in seconds")
+    reach: float = Field(default=0.35, gt=0, le=2, description="wrist within this many torso lengths of the hip")
+
+
 BehaviourRule = Annotated[
-    LoiteringRule | RestrictedZoneRule | ExitWithoutCheckoutRule | RepeatedReturnsRule, Field(discriminator="rule")
+    LoiteringRule | RestrictedZoneRule | ExitWithoutCheckoutRule | RepeatedReturnsRule | PoseCueRule,
+    Field(discriminator="rule"),
 ]
 
 

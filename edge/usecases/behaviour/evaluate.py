@@ -200,7 +200,7 @@ def run_clip(video: Path, scene: Any, detector: Any) -> dict[str, Any]:
             if index % scene.stride == 0:
                 tracks = cadence.step(image).tracks
                 h, w = image.shape[:2]
-                ctx = FrameContext("eval", "clip", origin + timedelta(seconds=index / fps), (w, h))
+                ctx = FrameContext("eval", "clip", origin + timedelta(seconds=index / fps), (w, h), frame=image)
                 notices += [{"rule": e.explanation.rule, "type": e.type, "at_s": round(index / fps, 2),
                              "summary": e.explanation.summary} for e in analyzer.update(tracks, ctx)]
                 processed += 1

@@ -36,9 +36,11 @@ from edge.usecases.behaviour.config import (
     BehaviourRule,
     ExitWithoutCheckoutRule,
     LoiteringRule,
+    PoseCueRule,
     RepeatedReturnsRule,
     RestrictedZoneRule,
 )
+from edge.usecases.behaviour.pose import hand_at_hip
 from edge.usecases.behaviour.predict import ConstantVelocity
 
 PATH_POINTS = 50  # foot points kept per track for the notice's path
@@ -95,6 +97,7 @@ class _Track:
     # (rule index, role) -> stay: each rule keeps its own, so two rules on one zone never count a frame twice
     stays: dict[tuple[int, str], _Stay] = field(default_factory=dict)
     fired: dict[int, float] = field(default_factory=dict)  # rule index -> time of its last notice
+    cues: dict[int, deque[tuple[float, bool]]] = field(default_factory=dict)  # pose rule index -> (t, cue) in its window
 
     def stay(self, index: int, role: str = "zone") -> _Stay:
         return self.stays.setdefault((index, role), _Stay())
@@ -143,15 +146,19 @@ class RuleEngine:
         self.local_time = local_time
         self.accel_std, self.meas_std = accel_std, meas_std
         self.tracks: dict[int, _Track] = {}
+        self._poses: Mapping[int, np.ndarray] = {}
 
-    def update(self, t: float, track_ids: Sequence[int], points: Sequence[Sequence[float]] | np.ndarray) -> list[Notice]:
-        """One frame: time ``t`` (seconds), the tracks seen and their foot points (pixels)."""
+    def update(self, t: float, track_ids: Sequence[int], points: Sequence[Sequence[float]] | np.ndarray,
+               poses: Mapping[int, np.ndarray] | None = None) -> list[Notice]:
+        """One frame: time ``t`` (seconds), the tracks seen and their foot points (pixels); for the
+        experimental pose rule, the keypoints (17, 3) of the tracks the pose model matched."""
         ids = [int(i) for i in track_ids]
         pts = np.asarray(points, np.float32).reshape(-1, 2)
         if len(ids) != len(pts):
             raise ValueError(f"{len(ids)} track ids but {len(pts)} points")
         inside_by_zone = {name: inside(pts, poly) if len(pts) else np.zeros(0, bool) for name, poly in self.zones.items()}
         local = self.local_time(t) if self.local_time is not None else None
+        self._poses = poses or {}
         notices: list[Notice] = []
         for k, tid in enumerate(ids):
             point = (float(pts[k, 0]), float(pts[k, 1]))
@@ -219,6 +226,17 @@ class RuleEngine:
                     eta = float((hits[0] + 1) * PREDICT_STEP_S)
                     return self._notice(index, rule, tid, track, t,
                                         {"eta_s": eta, "speed_px_s": track.kalman.speed}, predicted=True, eta_s=eta)
+            return None
+        if isinstance(rule, PoseCueRule):
+            history = track.cues.setdefault(index, deque())
+            kp = self._poses.get(tid)
+            history.append((t, is_in and kp is not None and hand_at_hip(kp, rule.reach)))
+            while history and t - history[0][0] > rule.window_s:
+                history.popleft()
+            pairs = list(history)
+            cue_s = sum(b[0] - a[0] for a, b in zip(pairs, pairs[1:], strict=False) if a[1] and b[1])
+            if is_in and cue_s >= rule.min_s - 1e-9 and not self._cooling(index, rule, track, t):
+                return self._notice(index, rule, tid, track, t, {"cue_s": cue_s}, window_s=rule.window_s)
             return None
         if isinstance(rule, ExitWithoutCheckoutRule):
             merch = track.stay(index)

@@ -10,7 +10,7 @@ reviewer sees the movement the rule saw.
 
 >>> LoiteringPayload.model_validate({"zone": "aisle-3", "track_id": 7, "dwell_s": 361.0, "threshold_s": 300.0}).dwell_s
 361.0
->>> [t.type for t in EVENT_TYPES]
+>>> [t.type for t in EVENT_TYPES][:4]
 ['behaviour.loitering', 'behaviour.restricted_zone', 'behaviour.exit_without_checkout', 'behaviour.repeated_returns']
 >>> all(t.review for t in EVENT_TYPES)
 True
@@ -72,6 +72,16 @@ class RepeatedReturnsPayload(BehaviourPayload):
     window_s: Seconds = Field(description="the rule's window in seconds")
 
 
+class PoseCuePayload(BehaviourPayload):
+    """``behaviour.pose_cue`` (EXPERIMENTAL, off unless configured): the pose model saw the track's hand
+    at pocket or bag height for ``cue_s`` seconds within ``window_s``. A crude geometric cue; handling
+    goods gives it too."""
+
+    cue_s: Seconds = Field(description="seconds within the window with a hand at hip height")
+    window_s: Seconds = Field(description="the rule's window in seconds")
+    experimental: bool = Field(default=True, description="always true: an experimental cue, not a finding")
+
+
 EVENT_TYPES = (
     EventTypeSpec("behaviour.loitering", UseCase.H, Severity.NOTICE, LoiteringPayload,
                   "a track stayed in a zone longer than its threshold; staff decide whether it matters", review=True),
@@ -83,4 +93,6 @@ EVENT_TYPES = (
                   review=True),
     EventTypeSpec("behaviour.repeated_returns", UseCase.H, Severity.NOTICE, RepeatedReturnsPayload,
                   "a track returned to the same shelf zone several times within a window; staff decide", review=True),
+    EventTypeSpec("behaviour.pose_cue", UseCase.H, Severity.NOTICE, PoseCuePayload,
+                  "EXPERIMENTAL: the pose model saw a hand held at pocket or bag height; staff decide", review=True),
 )

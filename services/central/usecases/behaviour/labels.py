@@ -17,6 +17,7 @@ DISMISS_REASONS = (
     "behaviour_exit_without_checkout__nothing_taken",
     "behaviour_exit_without_checkout__paid_elsewhere",
     "behaviour_repeated_returns__choosing",
+    "behaviour_pose_cue__handling",
 )
 
 # key: (English, Japanese)
@@ -25,6 +26,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "type.behaviour.restricted_zone": ("Restricted zone entered or approached", "立入制限エリアへの進入・接近"),
     "type.behaviour.exit_without_checkout": ("Left without passing checkout", "レジを通らずに退出"),
     "type.behaviour.repeated_returns": ("Repeated returns to a zone", "同じエリアへの繰り返しの訪問"),
+    "type.behaviour.pose_cue": ("Hand at pocket or bag height (EXPERIMENTAL pose cue)", "ポケット・かばんの高さの手（実験的な姿勢の手がかり）"),
+    "rule.pose_cue": ("EXPERIMENTAL: the pose model saw the track's hand held at pocket or bag height for a while. Handling goods, a phone or a bag strap look the same; it is an observation to check, never a finding.",
+                      "実験的機能：姿勢推定モデルが、追跡対象の手がしばらくポケットやかばんの高さにあるのを検出しました。商品・電話・かばんの持ち手を扱う動作も同じに見えます。確認のための観察であり、判定ではありません。"),
+    "reason.behaviour_pose_cue__handling": ("Ordinary handling (goods, phone, bag)", "通常の動作（商品・電話・かばん）"),
+    "value.cue_s": ("Seconds with the hand at hip height", "手が腰の高さにあった時間（秒）"),
+    "value.experimental": ("Experimental", "実験的機能"),
+    "value.min_s": ("Cue seconds before a notice", "通知までの時間（秒）"),
+    "value.reach": ("Hand-to-hip distance (torso lengths)", "手と腰の距離（胴の長さに対する比）"),
     "rule.loitering": ("A track stayed in the zone longer than the threshold. It says nothing about the person.",
                        "追跡対象がしきい値より長くエリアに留まりました。人物については何も示しません。"),
     "rule.restricted_zone": ("A track entered a restricted zone during its active hours, or its movement predicts it will.",
