@@ -179,8 +179,13 @@ def test_confirmed_report_purges_completes_and_is_audited(client: TestClient, db
     assert {str(r.event_id) for r in purge_writes} <= ingested  # every write is in the chain, by id and digest
 
 
-def test_ventilation_page_in_japanese_and_staff_cannot_purge(client: TestClient, db: Database, site: Site) -> None:
+def test_ventilation_page_in_japanese_and_staff_cannot_purge(client: TestClient, db: Database, site: Site, auth: Auth) -> None:
     site.run(3)
+    api = client.get(f"/api/v1/stores/{STORE}/ventilation", headers=auth("router", "events:read")).json()
+    assert [z["zone"] for z in api["zones"]] == ["entrance-plaza", "sales-floor"]
+    assert all(0 < z["risk_index"] < 0.05 and z["mode"] == "dcv" and z["device_id"] == "ahu-1" for z in api["zones"])
+    other = client.get(f"/api/v1/stores/{STORE}/ventilation", headers=auth("osaka", "events:read", store="osaka-03"))
+    assert other.status_code == 403
     csrf = sign_in(client, db, "yui", "staff", locale="ja")
     page = client.get(f"/stores/{STORE}/ventilation")
     assert page.status_code == 200 and "需要制御" in page.text and "感染リスク指標" in page.text

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from services.central.db.tables import EventRow, ReviewItem
 
 
+def _api_routes() -> list[APIRouter]:
+    from services.central.usecases.ventilation import api
+
+    return [api.router]
+
+
 def _dashboard_routes() -> list[APIRouter]:
     from services.central.usecases.ventilation import views
 
@@ -33,5 +39,5 @@ def _on_decided(session: Session, item: ReviewItem, event: EventRow, state: str)
 
 USE_CASE = CentralUseCase(
     name="ventilation", use_case=UseCase.G, messages=MESSAGES, templates=Path(__file__).parent / "templates",
-    dashboard_routes=_dashboard_routes, on_decided=_on_decided,
+    api_routes=_api_routes, dashboard_routes=_dashboard_routes, on_decided=_on_decided,
 )
