@@ -7,6 +7,7 @@ functions), so a lazy import cannot slip past.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,10 @@ def _python_files() -> list[Path]:
     return [p for package in ("edge", "services", "anshin") for p in sorted((ROOT / package).rglob("*.py"))]
 
 
+#: Names of the shared helpers, as words of a function name ("behaviour" holds "iou" but is no IoU).
+HELPER_NAME = re.compile(r"(^|_)(iou|ios|nms|blur\w*|anonymi\w*)(_|$)|head_region")
+
+
 def test_one_strict_base_one_iou_one_nms_one_blur():
     """The helpers in services/shared have no copies elsewhere (a copy drifts: NMS once differed by backend)."""
     copies = []
@@ -65,7 +70,7 @@ def test_one_strict_base_one_iou_one_nms_one_blur():
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and any(w in node.name.lower() for w in ("iou", "nms", "blur", "anonymi", "head_region")):
+            if isinstance(node, ast.FunctionDef) and HELPER_NAME.search(node.name.lower()):
                 copies.append(f"{path.relative_to(ROOT)}: def {node.name}")
             if isinstance(node, ast.keyword) and node.arg == "extra" and isinstance(node.value, ast.Constant) and node.value.value == "forbid":
                 copies.append(f"{path.relative_to(ROOT)}: extra='forbid' (derive from services.shared.strict.Strict)")

@@ -239,7 +239,7 @@ def evaluate_clips(clips: Path, scene: Any, detector: Any) -> dict[str, Any]:
     }
 
 
-def smoke_clips_command(
+def behaviour_command(
     clips: Path | None = typer.Option(None, "--clips", help=f"folder with labels.csv and the clips; default: MEDIA/{DEFAULT_CLIPS}"),
     scene: Path = typer.Option(DEFAULT_SCENE, "--scene", help="zones, detector, tracker and rules for these clips (YAML)"),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
