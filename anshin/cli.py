@@ -13,8 +13,8 @@ from anshin.demo import demo
 from anshin.secrets import secrets_app
 from edge.cli import config_app, edge_app
 from edge.eval.cli import eval_app
-from edge.usecases.behaviour.evaluate import predict_command, smoke_clips_command
 from edge.models_cli import models_app
+from edge.usecases.behaviour.evaluate import behaviour_command, predict_command
 from edge.usecases.floor.record import record_floor_command
 from edge.usecases.lines.evaluate import lines_command
 from edge.usecases.ventilation.cli import sim_app
@@ -43,7 +43,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
 eval_app.command("predict")(predict_command)
-eval_app.command("behaviour")(smoke_clips_command)
+eval_app.command("behaviour")(behaviour_command)
 app.add_typer(sim_app, name="sim")
 eval_app.command("lines")(lines_command)
 eval_app.command("route")(route_command)  # B: exposure saved by least-exposure routes
