@@ -154,7 +154,7 @@ def test_confirmed_report_purges_completes_and_is_audited(client: TestClient, db
     assert site.agent.zones["sales-floor"].mode == "purge" and site.setpoints("sales-floor") == (100.0, 100.0)
     assert site.agent.zones["entrance-plaza"].mode == "dcv"
     page = client.get(f"/stores/{STORE}/ventilation/panel")
-    assert 'data-mode="purge"' in page.text
+    assert 'data-mode="purge"' in page.text and "of 5.0 air changes" in page.text
 
     for _ in range(20):  # 5 × 1500 m³ at 6000 m³/h is 75 building minutes
         site.run(10)
@@ -190,6 +190,9 @@ def test_ventilation_page_in_japanese_and_staff_cannot_purge(client: TestClient,
     page = client.get(f"/stores/{STORE}/ventilation")
     assert page.status_code == 200 and "需要制御" in page.text and "感染リスク指標" in page.text
     assert "パージとオーバーライドは店長が行います" in page.text and "感染者来店を報告" not in page.text
+    assert "800 ppm" in page.text  # the setpoint the agent reports
+    r = client.get("/ventilation", follow_redirects=False)  # the nav entry: a store list for unbound accounts
+    assert r.status_code == 200 and f'href="/stores/{STORE}/ventilation"' in r.text
     r = post_form(client, f"/stores/{STORE}/ventilation/report", csrf, zones="sales-floor",
                   visited_from="2026-11-30T10:00", visited_until="2026-11-30T10:40")
     assert r.status_code == 403

@@ -260,6 +260,8 @@ class VentilationAgent:
             "air_changes_per_hour": round(airflow / z.limits.volume_m3, 2) if airflow is not None else None,
             "risk_index": round(wells_riley(z.occupants, airflow), 6) if airflow is not None else None,
             "purge_air_changes": round(z.purge.delivered_m3 / z.limits.volume_m3, 2) if z.purge else None,
+            "purge_target_air_changes": z.purge.air_changes if z.purge else None,
+            "co2_setpoint_ppm": self.config.control.co2_setpoint_ppm,
             "override_expires_at": z.override.expires_at if z.override else None,
         }
         self._event("ventilation.zone_state", {k: v for k, v in payload.items() if v is not None or k in ("co2_ppm", "airflow_m3h")})

@@ -56,6 +56,9 @@ class ZoneStatePayload(Payload):
         default=None, description="Wells–Riley probability of infection per hour for one susceptible person (index)")
     purge_air_changes: Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)] | None = Field(
         default=None, description="air changes delivered so far by the running purge")
+    purge_target_air_changes: Annotated[float, Field(gt=0.0, le=50.0, allow_inf_nan=False)] | None = Field(
+        default=None, description="air changes the running purge delivers before demand control resumes")
+    co2_setpoint_ppm: Ppm | None = Field(default=None, description="the CO₂ the demand control holds")
     override_expires_at: When | None = None
 
 
