@@ -7,7 +7,7 @@ union (discriminated by ``type``), collects each use case's config checks and bu
 Adding a use case is a new folder, one line in :data:`USE_CASES` and its tests.
 
 >>> sorted(USE_CASES), sorted(analyzer_types())
-(['behaviour', 'comfort', 'entrance', 'floor', 'lines', 'occupancy'], ['behaviour', 'comfort', 'entrance', 'floor', 'lines', 'occupancy'])
+(['behaviour', 'comfort', 'entrance', 'floor', 'lines', 'occupancy', 'shelf'], ['behaviour', 'comfort', 'entrance', 'floor', 'lines', 'occupancy', 'shelf'])
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ USE_CASES: dict[str, str] = {
     "floor": "edge.usecases.floor",  # B: people on the floor plan (homography), distancing notices
     "lines": "edge.usecases.lines",  # F footfall: in/out counts across counting lines
     "comfort": "edge.usecases.comfort",  # F comfort: light and air against targets, notices for staff
+    "shelf": "edge.usecases.shelf",  # I: empty facings per planogram segment (shelf.gap / shelf.refilled)
 }
 
 

@@ -1,0 +1,1 @@
+"""Training code for the shelf-gap detector (run by hand; never imported at run time)."""

@@ -1,0 +1,67 @@
+"""Central's restocking settings for one store (``config/shelf-<store>.yaml``).
+
+Where each SKU is refilled from (a floor-graph node, or a plain position when no floor plan
+exists), whether a robot can carry it, its sales rate when J has no sales for it, the robots of
+the store, thresholds and timeouts.
+
+>>> cfg = ShelfConfig.model_validate({"store_id": "s1", "skus": {"tea": {"node": "aisle", "sales_per_day": 3}}})
+>>> cfg.skus["tea"].robot, cfg.min_units
+(True, 2)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import Field, ValidationError
+
+from services.contract.events import Identifier
+from services.shared.strict import Strict
+
+
+class SkuSettings(Strict):
+    node: Identifier = Field(description="floor-graph node in front of the SKU's shelf (drop point)")
+    position: tuple[float, float] | None = Field(default=None, description="x, y in metres when there is no floor plan")
+    robot: bool = Field(default=True, description="a robot can carry it (false: always a staff task)")
+    sales_per_day: float = Field(default=1.0, ge=0.0, description="units sold a day when J has no sales for it")
+
+
+class ShelfConfig(Strict):
+    store_id: Identifier
+    floor: Path | None = Field(default=None, description="floor plan YAML (use case B), relative to this file")
+    dock_node: Identifier = Field(default="b3", description="node where robots pick from the back room")
+    dock_position: tuple[float, float] = Field(default=(3.0, 1.5), description="its position without a floor plan")
+    manufacturer: Identifier = Field(default="anshin-sim", description="VDA 5050 manufacturer of the store's robots")
+    robots: list[Identifier] = Field(default_factory=list, description="serial numbers of the store's robots")
+    mqtt_prefix: str = Field(default="", max_length=64, description="topic prefix in front of uagv/v2/... (tests)")
+    skus: dict[Identifier, SkuSettings] = Field(min_length=1)
+    min_units: int = Field(default=2, ge=1, description="units missing before a task is made")
+    min_battery: float = Field(default=25.0, ge=0, le=100, description="robots below this battery are not sent")
+    order_accept_timeout_s: float = Field(default=15.0, gt=0, description="a robot must report the order this soon")
+    order_progress_timeout_s: float = Field(default=60.0, gt=0, description="a running order must progress this often")
+    escalate_after_s: float = Field(default=600.0, gt=0, description="an open task escalates after this long")
+    sales_window_days: int = Field(default=28, ge=1, le=365, description="J's POS days averaged for the sales rate")
+
+
+class ShelfConfigError(ValueError):
+    """A shelf config that cannot be used, with the file and field."""
+
+
+def load_config(path: Path) -> ShelfConfig:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ShelfConfigError(f"{path}: no such file") from None
+    except yaml.YAMLError as exc:
+        raise ShelfConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ShelfConfigError(f"{path}: must be a YAML mapping with store_id and skus")
+    try:
+        cfg = ShelfConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors(include_url=False)]
+        raise ShelfConfigError(f"{path}: " + "; ".join(lines)) from None
+    if cfg.floor is not None and not cfg.floor.is_absolute():
+        cfg = cfg.model_copy(update={"floor": (Path(path).parent / cfg.floor).resolve()})
+    return cfg
