@@ -234,3 +234,30 @@ def test_a_report_for_an_unknown_zone_is_refused_and_stores_nothing(client: Test
     assert r.status_code == 422 and "end after it starts" in r.text
     with db.read_session() as s:
         assert s.scalars(select(ReviewItem)).all() == []
+
+
+def test_no_purge_command_rests_on_an_unconfirmed_report(client: TestClient, db: Database, auth: Auth) -> None:
+    """The command API refuses ventilation.purge without a review item, or with one that only one
+    person confirmed; the hook is the only way a purge is issued."""
+    from datetime import datetime, timezone
+
+    from services.central.usecases.ventilation import service as ventilation
+
+    state = Event(type="ventilation.zone_state", use_case="G", store_id=STORE, camera_id="ahu-1",
+                  occurred_at=datetime.now(timezone.utc),
+                  payload={"zone": "sales-floor", "mode": "dcv", "co2_ppm": 700.0, "airflow_m3h": 2000.0, "occupants": 20.0})
+    assert client.post("/api/v1/events", json=[state.model_dump(mode="json")],
+                       headers=auth("ahu", "events:write", store=STORE)).status_code == 200
+    manager = _person(db, "mika", "manager")
+    with db.unit_of_work() as s:
+        item = ventilation.report_infection(s, client.app.state.settings, store_id=STORE, zones=["sales-floor"],
+                                            visited_from=datetime(2026, 11, 30, 10, tzinfo=timezone.utc),
+                                            visited_until=datetime(2026, 11, 30, 11, tzinfo=timezone.utc),
+                                            note="", actor=manager)
+    ops = auth("ops", "commands:write")
+    body = {"store_id": STORE, "device_id": "ahu-1", "action": "ventilation.purge", "arguments": {"zones": ["sales-floor"]}}
+    assert client.post("/api/v1/commands", json=body, headers=ops).status_code == 422  # no review item at all
+    _decide(db, _person(db, "aki", "staff"), item)  # the first of two
+    r = client.post("/api/v1/commands", json=body | {"review_item_id": item}, headers=ops)
+    assert r.status_code == 409 and "not 'confirmed'" in r.json()["detail"]
+    assert _purge_commands(db) == []
