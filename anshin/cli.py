@@ -17,6 +17,7 @@ from edge.models_cli import models_app
 from edge.usecases.behaviour.evaluate import behaviour_command, predict_command
 from edge.usecases.floor.record import record_floor_command
 from edge.usecases.lines.evaluate import lines_command
+from edge.usecases.shelf.gaps.evaluate import shelf_command
 from edge.usecases.ventilation.cli import sim_app
 from services.central.cli import central_app
 from services.central.commands.cli import commands_app
@@ -27,6 +28,7 @@ from services.central.usecases.floor.cli import floor_app
 from services.central.usecases.floor.evaluate import route_command
 from services.central.usecases.insights.cli import insights_app
 from services.central.usecases.insights.eval_cli import forecast_eval
+from services.central.usecases.shelf.cli import shelf_app
 from services.central.users.cli import users_app
 from services.central.webhooks.cli import webhooks_app
 from services.contract.cli import schema_app
@@ -49,6 +51,8 @@ eval_app.command("lines")(lines_command)
 eval_app.command("route")(route_command)  # B: exposure saved by least-exposure routes
 eval_app.command("record-floor")(record_floor_command)  # B: a camera's floor.positions over its video
 eval_app.command("forecast")(forecast_eval)  # J: MASE, WAPE, 80 % coverage of sales forecasts
+eval_app.command("shelf")(shelf_command)  # I: empty-shelf detection, P/R/F1/AP at IoU 0.5 and 0.3
+app.add_typer(shelf_app, name="shelf")  # I: restock loop, simulated AMR, back-room stock
 app.add_typer(config_app, name="config")
 app.add_typer(edge_app, name="edge")
 app.add_typer(central_app)

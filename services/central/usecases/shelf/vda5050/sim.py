@@ -9,7 +9,8 @@ remaining actions become FAILED and the cancel FINISHED, as the specification sa
 
 Failure modes (``fail``): ``pick`` (the pick action FAILS with a FATAL ``loadHandlingError``),
 ``drive`` (a FATAL ``navigationError`` on the first edge) and ``offline`` (the connection drops on
-the first edge without a goodbye, so the broker sends the last will).
+the first edge without a goodbye, so the broker sends the last will); ``fail_after`` orders go right
+before the failure mode applies.
 
     anshin shelf robot --serial amr-1 [--fail pick]
 """
@@ -42,10 +43,11 @@ class SimulatedAMR:
                  manufacturer: str = "anshin-sim", speed_m_s: float = 2.0, action_s: float = 0.5,
                  battery: float = 100.0, drain_per_m: float = 0.2, min_battery: float = 15.0,
                  fail: Failure | None = None, state_every_s: float = 1.0, map_id: str = "demo-store",
-                 start_at: tuple[float, float] = (3.0, 1.5)) -> None:
+                 start_at: tuple[float, float] = (3.0, 1.5), fail_after: int = 0) -> None:
         self.serial, self.host, self.port, self.prefix, self.manufacturer = serial, host, port, prefix, manufacturer
         self.speed, self.action_s, self.battery, self.drain = speed_m_s, action_s, battery, drain_per_m
-        self.min_battery, self.fail, self.state_every_s, self.map_id = min_battery, fail, state_every_s, map_id
+        self.min_battery, self._fail, self.state_every_s, self.map_id = min_battery, fail, state_every_s, map_id
+        self.fail_after, self.orders_taken = fail_after, 0
         self.x, self.y = start_at
         self.last_node, self.last_seq = "", 0
         self.run: _Run | None = None
@@ -60,6 +62,11 @@ class SimulatedAMR:
         self._thread: threading.Thread | None = None
         self._client: Any = None
         self.offline = False
+
+    @property
+    def fail(self) -> Failure | None:
+        """The failure mode, once ``fail_after`` orders went right (demo: the second order fails)."""
+        return self._fail if self.orders_taken > self.fail_after else None
 
     # ------------------------------------------------------------------ MQTT
 
@@ -137,6 +144,7 @@ class SimulatedAMR:
                 a["actionId"]: {"actionId": a["actionId"], "actionType": a["actionType"], "actionStatus": "WAITING"}
                 for n in order["nodes"] for a in n["actions"]})
             self.order_id, self.order_update = order["orderId"], order["orderUpdateId"]
+            self.orders_taken += 1
 
     def _warn(self, kind: str, text: str) -> None:
         self.errors.append({"errorType": kind, "errorLevel": "WARNING", "errorDescription": text})
