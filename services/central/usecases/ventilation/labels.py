@@ -32,8 +32,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "vent.temperature": ("Temperature", "温度"),
     "vent.humidity": ("Humidity", "湿度"),
     "vent.updated": ("Updated {at}", "更新 {at}"),
-    "vent.chart.co2": ("CO₂ (ppm) over the last {hours} h; dashed line: 1000 ppm", "過去 {hours} 時間の CO₂（ppm）。破線は 1000 ppm"),
-    "vent.chart.airflow": ("Outdoor air (m³/h) and people over the last {hours} h", "過去 {hours} 時間の外気量（m³/h）と人数"),
+    "vent.chart.co2": ("CO₂ (ppm) since {since} UTC; dashed line: 1000 ppm", "{since} UTC 以降の CO₂（ppm）。破線は 1000 ppm"),
+    "vent.chart.airflow": ("Outdoor air (m³/h) and people since {since} UTC", "{since} UTC 以降の外気量（m³/h）と人数"),
     "vent.risk": ("Infection-risk index", "感染リスク指標"),
     "vent.risk.value": ("{pct} % per hour", "1 時間あたり {pct} %"),
     "vent.risk.explain": (

@@ -178,6 +178,9 @@ def page_data(session: Session, store_id: str, now: datetime, hours: float) -> d
             series.setdefault(payload["zone"], []).append((at, payload))
         elif type_ == "ventilation.setpoints_changed":
             changes.setdefault(payload["zone"], []).append({"at": at, **payload})
+    # The charts span what there is (a fresh site has minutes, not hours), up to ``hours``.
+    if series:
+        start = max(start, min(points[0][0] for points in series.values()))
     zones = []
     for zone, points in sorted(series.items()):
         times = [t for t, _ in points]
@@ -204,4 +207,4 @@ def page_data(session: Session, store_id: str, now: datetime, hours: float) -> d
         .order_by(ReviewItem.id.desc()).limit(10)
     ).all()
     return {"zones": zones, "reports": [{"item": r[0], "state": r[1], "zones": r[2]["zones"], "at": r[3]} for r in reports],
-            "chart_w": CHART_W, "chart_h": CHART_H}
+            "chart_w": CHART_W, "chart_h": CHART_H, "since": start}
