@@ -138,6 +138,9 @@ def test_confirmed_report_purges_completes_and_is_audited(client: TestClient, db
         found = s.get(ReviewItem, item)
         assert found is not None and (found.event_type, found.required_decisions) == ("ventilation.infection_reported", 2)
 
+    review_page = client.get(f"/reviews/{item}")  # what the two reviewers see
+    assert review_page.status_code == 200 and "Infected visitor reported" in review_page.text
+    assert "two people must confirm" in review_page.text and "sales-floor" in review_page.text
     first, second = _person(db, "aki", "staff"), _person(db, "ken", "manager")
     _decide(db, first, item)
     site.channel.poll_once()
