@@ -118,3 +118,42 @@ def test_physics_settles_where_the_mass_balance_says() -> None:
     assert wells_riley(30, 1000) > wells_riley(30, 2000) > wells_riley(10, 2000) > 0
     with pytest.raises(ValidationError):
         ControlConfig(co2_setpoint_ppm=300)  # below outdoor air: a setpoint no ventilation can reach
+
+
+class _Building:
+    """An in-memory air handler: the agent's command handling needs no network to be checked."""
+
+    def read_zone(self, zone: str) -> Any:
+        from edge.usecases.ventilation.building import ZoneReading
+
+        return ZoneReading(co2_ppm=600.0, airflow_m3h=1000.0)
+
+    def write_setpoints(self, zone: str, damper_pct: float, fan_pct: float) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("action", "arguments", "message"), [
+    ("ventilation.purge", {"zones": ["cellar"]}, "unknown zones"),
+    ("ventilation.purge", {"zones": ["sales-floor"], "air_changes": 500.0}, "air_changes"),
+    ("ventilation.override", {"zone": "sales-floor", "damper_pct": 50.0, "fan_pct": 50.0}, "minutes"),
+    ("ventilation.override", {"zone": "sales-floor", "damper_pct": 50.0, "fan_pct": 50.0, "minutes": 0}, "minutes"),
+    ("ventilation.override", {"zone": "sales-floor", "damper_pct": "open", "fan_pct": 50.0, "minutes": 5}, "override needs"),
+    ("ventilation.override", {"zone": "cellar", "damper_pct": 50.0, "fan_pct": 50.0, "minutes": 5}, "unknown zone"),
+    ("ventilation.override_clear", {}, "unknown zone"),
+    ("ventilation.reboot", {}, "unknown action"),
+])
+def test_the_agent_refuses_bad_commands_and_changes_nothing(action: str, arguments: dict[str, Any], message: str) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from edge.usecases.ventilation.agent import VentilationAgent
+    from services.contract.commands import Command
+
+    agent = VentilationAgent(VentilationConfig.model_validate(_site()), _Building(), lambda zone: 10.0, lambda event: None)
+    now = datetime.now(timezone.utc)
+    outcome = agent.handle(Command(store_id="demo-store", device_id="ahu-1", action=action, arguments=arguments,
+                                   issued_by="user:1", issued_at=now, expires_at=now + timedelta(minutes=5)))
+    assert outcome.status == "refused" and message in (outcome.detail or ""), outcome
+    assert all(z.purge is None and z.override is None for z in agent.zones.values())
