@@ -94,7 +94,8 @@ def test_settings_from_environment(monkeypatch, tmp_path) -> None:  # type: igno
 
 def test_review_defaults_come_from_the_event_types() -> None:
     s = Settings()
-    assert s.two_person_types == default_two_person_types() == ["entrance.fever_suspected"]
+    assert s.two_person_types == default_two_person_types()
+    assert {"entrance.fever_suspected", "ventilation.infection_reported"} <= set(s.two_person_types)  # as declared
     assert s.review_deadlines_s == default_review_deadlines_s() == {"entrance.fever_suspected": 300}
     # an explicit list replaces the declared one: the two-person rule can be switched off or extended
     assert Settings(two_person_types=[]).requires_two_reviewers("entrance.fever_suspected") is False
