@@ -6,5 +6,6 @@
 * ``building.py``, ``bacnet.py``: Modbus TCP and BACnet/IP adapters (read points, write setpoints).
 * ``agent.py``: the loop: modes (DCV, purge, override, failsafe), writes, reports, commands.
 * ``simulator.py``: a simulated air handler served over Modbus TCP (tests, demo).
-* ``sim.py``: ``anshin sim ventilation`` (a day under DCV or fixed maximum, from recorded occupancy).
+* ``sim.py``, ``cli.py``: ``anshin sim ventilation`` (a day under DCV or fixed maximum, from recorded occupancy).
+* ``runner.py``: ``VentilationSite``, the agent with its outbox, publisher and command channel (the demo's wiring).
 """
