@@ -10,6 +10,7 @@ import typer
 from anshin.bench import bench_app
 from anshin.bench_ingest import bench_ingest
 from anshin.demo import demo
+from anshin.shelf_demo import shelf_demo
 from anshin.secrets import secrets_app
 from edge.cli import config_app, edge_app
 from edge.eval.cli import eval_app
@@ -53,6 +54,7 @@ eval_app.command("record-floor")(record_floor_command)  # B: a camera's floor.po
 eval_app.command("forecast")(forecast_eval)  # J: MASE, WAPE, 80 % coverage of sales forecasts
 eval_app.command("shelf")(shelf_command)  # I: empty-shelf detection, P/R/F1/AP at IoU 0.5 and 0.3
 app.add_typer(shelf_app, name="shelf")  # I: restock loop, simulated AMR, back-room stock
+shelf_app.command("demo")(shelf_demo)  # I: the closed loop on shelf photos with a simulated AMR
 app.add_typer(config_app, name="config")
 app.add_typer(edge_app, name="edge")
 app.add_typer(central_app)

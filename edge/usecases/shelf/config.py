@@ -61,7 +61,7 @@ class ShelfAnalyzerConfig(Strict):
     type: Literal["shelf"] = "shelf"
     segments: dict[Identifier, ShelfSegment] = Field(min_length=1, description="planogram segments of this camera")
     detector: Literal["learned", "product_rows"] = Field(default="learned", description="how gaps are found")
-    conf: float = Field(default=0.25, gt=0.0, lt=1.0, description="gap box score threshold")
+    conf: float = Field(default=0.45, gt=0.0, lt=1.0, description="gap box score threshold (0.45: best F1 on the training photos)")
     interval_s: float = Field(default=5.0, ge=0.0, le=3600, description="seconds of frame time between analyses")
     min_frames: int = Field(default=2, ge=1, le=1000, description="analyses in a row before a gap or refill counts")
     min_gap_fraction: float = Field(default=0.15, gt=0.0, le=1.0,

@@ -36,7 +36,7 @@ class LearnedGapDetector:
 
     name = "learned"
 
-    def __init__(self, weights: Path = GAP_WEIGHTS, imgsz: int = 320, conf: float = 0.05) -> None:
+    def __init__(self, weights: Path = GAP_WEIGHTS, imgsz: int = 320, conf: float = 0.45) -> None:
         if not Path(weights).is_file():
             raise FileNotFoundError(f"shelf gap weights {weights} not found (see models/cards/anshin_shelf_gap.md)")
         from ultralytics import YOLO

@@ -35,7 +35,7 @@ from edge.usecases.shelf.gaps.metrics import score
 Approach = Literal["learned", "product_rows", "combined", "fixed"]
 #: Confidence for precision/recall/F1 of the learned detector, chosen for the best F1 on the
 #: training photos (never on the scored ones); see the card.
-DEFAULT_CONF = 0.25
+DEFAULT_CONF = 0.45
 
 
 def product_cover(gaps: np.ndarray, products: np.ndarray) -> np.ndarray:

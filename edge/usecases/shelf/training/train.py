@@ -75,10 +75,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--hours", type=float, default=0.3, help="wall-clock cap (ultralytics `time`)")
     args = parser.parse_args()
+    args.out = args.out.resolve()
 
     from ultralytics import YOLO
-
-    from edge.eval.fit_manifest import FitManifest, file_digests
 
     photos = [p for p in load(args.dataset) if not p.held_out]
     args.work.mkdir(parents=True, exist_ok=True)
@@ -94,12 +93,18 @@ def main() -> None:
     best = args.work / "run/weights/last.pt"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(best, args.out)
-    command = ("python -m edge.usecases.shelf.training.train "
-               f"--imgsz {args.imgsz} --epochs {args.epochs} --hours {args.hours}")
-    FitManifest.of(str(args.out.relative_to(PROJECT_ROOT)), "trained",
-                   f"{len(photos)} files of media/empty_shelf whose source photo is not held out",
-                   command, file_digests(p.path for p in photos)).save(args.out.with_suffix(".fit.json"))
+    write_manifest(args.out, photos, f"--imgsz {args.imgsz} --epochs {args.epochs} --hours {args.hours}")
     print(f"wrote {args.out} ({len(photos)} training files)")
+
+
+def write_manifest(out: Path, photos: list, options: str) -> None:  # noqa: ANN001 - LabelledPhoto
+    """``<out>.fit.json``: the sha256 of every training photo, so ``anshin eval shelf`` leaves them out."""
+    from edge.eval.fit_manifest import FitManifest, file_digests
+
+    FitManifest.of(str(out.resolve().relative_to(PROJECT_ROOT)), "trained",
+                   f"{len(photos)} files of media/empty_shelf whose source photo is not held out (gaps.dataset.held_out)",
+                   f"python -m edge.usecases.shelf.training.train {options}",
+                   file_digests(p.path for p in photos)).save(out.with_suffix(".fit.json"))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ the store, thresholds and timeouts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import Field, ValidationError
@@ -25,6 +26,22 @@ class SkuSettings(Strict):
     position: tuple[float, float] | None = Field(default=None, description="x, y in metres when there is no floor plan")
     robot: bool = Field(default=True, description="a robot can carry it (false: always a staff task)")
     sales_per_day: float = Field(default=1.0, ge=0.0, description="units sold a day when J has no sales for it")
+
+
+class DemoRobot(Strict):
+    serial: Identifier = "amr-1"
+    fail: Literal["pick", "drive", "offline"] | None = None
+    fail_after: int = Field(default=0, ge=0, description="orders done right before the failure applies")
+
+
+class DemoSettings(Strict):
+    """What ``anshin shelf demo`` plays: the camera config, photos (relative to the media folder)."""
+
+    camera_config: Path = Field(description="edge store config with the shelf camera, relative to this file")
+    photos: list[Path] = Field(min_length=1, description="photos the simulated camera shows in turn")
+    hold_s: float = Field(default=25.0, gt=0, le=3600)
+    stock: dict[Identifier, float] = Field(default_factory=dict, description="back-room counts set at start")
+    robot: DemoRobot = Field(default_factory=DemoRobot)
 
 
 class ShelfConfig(Strict):
@@ -42,6 +59,7 @@ class ShelfConfig(Strict):
     order_progress_timeout_s: float = Field(default=60.0, gt=0, description="a running order must progress this often")
     escalate_after_s: float = Field(default=600.0, gt=0, description="an open task escalates after this long")
     sales_window_days: int = Field(default=28, ge=1, le=365, description="J's POS days averaged for the sales rate")
+    demo: DemoSettings | None = Field(default=None, description="what `anshin shelf demo` plays (ignored otherwise)")
 
 
 class ShelfConfigError(ValueError):
@@ -64,4 +82,10 @@ def load_config(path: Path) -> ShelfConfig:
         raise ShelfConfigError(f"{path}: " + "; ".join(lines)) from None
     if cfg.floor is not None and not cfg.floor.is_absolute():
         cfg = cfg.model_copy(update={"floor": (Path(path).parent / cfg.floor).resolve()})
+    if cfg.demo is not None and not cfg.demo.camera_config.is_absolute():
+        demo = cfg.demo.model_copy(update={"camera_config": (Path(path).parent / cfg.demo.camera_config).resolve()})
+        cfg = cfg.model_copy(update={"demo": demo})
+    unknown = [s for s in (cfg.demo.stock if cfg.demo else {}) if s not in cfg.skus]
+    if unknown:
+        raise ShelfConfigError(f"{path}: demo.stock: unknown SKU(s) {unknown}; skus: {sorted(cfg.skus)}")
     return cfg
