@@ -9,7 +9,8 @@ dispatcher):
 
 From the database at scrape time (the same for every replica): review backlog per state and
 overdue, per-edge outbox depth / dead letters / inference latency / report age, webhook
-deliveries per state, stored ingest dead letters.
+deliveries per state, stored ingest dead letters, remote-service calls per store (use case C:
+waiting, handled, abandoned, seconds waited).
 
 **Several processes** (``anshin serve --workers N``, ingest workers beside central): with
 ``PROMETHEUS_MULTIPROC_DIR`` set, prometheus-client's multiprocess mode keeps each process's
@@ -141,6 +142,11 @@ class DatabaseGauges(Collector):
         yield deliveries
         stored_dead = s.scalar(select(func.count()).select_from(IngestDeadLetter)) or 0
         yield GaugeMetricFamily("anshin_ingest_dead_letters_stored", "Dead letters kept for operators", value=stored_dead)
+        try:  # use case C's call figures (per store), when it is installed
+            from services.central.usecases.signage.metrics import families as signage_families
+        except ImportError:
+            return
+        yield from signage_families(s)
 
 
 def counters_registry() -> CollectorRegistry:

@@ -32,14 +32,23 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.contract import MAX_BODY_BYTES
 from services.contract.registry import EVENT_TYPES, default_review_deadlines_s, default_two_person_types, unknown_types
 from services.shared.placeholders import refuse_placeholders
+from services.shared.strict import Strict
+
+
+class IceServer(Strict):
+    """One entry of RTCPeerConnection's ``iceServers`` (a STUN or TURN server, e.g. the coturn service)."""
+
+    urls: list[Annotated[str, StringConstraints(pattern=r"^(stun|stuns|turn|turns):\S+$")]] = Field(min_length=1)
+    username: str | None = None
+    credential: str | None = None
 
 
 class Settings(BaseSettings):
@@ -120,6 +129,15 @@ class Settings(BaseSettings):
     retention_live_hours: float = Field(default=1, gt=0, description="hours a live picture is kept (none under `minimal`)")
     retention_interval_s: float = Field(default=3600, ge=0, description="central purges every this many seconds; 0: only `anshin retention run`")
     retention_partitions_ahead: int = Field(default=2, ge=1, le=24, description="PostgreSQL: monthly event partitions created ahead of the current month")
+
+    # Remote service through signage (use case C): WebRTC goes browser to browser; central only relays signalling.
+    signage_ice_servers: list[IceServer] = Field(
+        default_factory=list,
+        description='STUN/TURN servers handed to the signage and console pages as RTCPeerConnection iceServers, as JSON, '
+        'e.g. [{"urls": ["turn:turn.example:3478"], "username": "anshin", "credential": "..."}]; empty: host candidates only (one LAN)',
+    )
+    signage_recording: bool = Field(default=False, description="recording of remote-service calls; when on, the signage shows a consent notice")
+    signage_stale_after_s: float = Field(default=30, gt=0, description="a waiting call whose signage stopped polling this long is abandoned")
 
     @field_validator("review_deadlines_s")
     @classmethod

@@ -5,7 +5,7 @@ dismissal reasons (read by the dashboard's translator and the review rules), a t
 (searched after the dashboard's own) and its API and dashboard routers (mounted by the app).
 
 >>> [u.name for u in USE_CASES]
-['occupancy', 'entrance', 'floor', 'ventilation', 'insights', 'behaviour', 'shelf']
+['occupancy', 'entrance', 'floor', 'ventilation', 'insights', 'behaviour', 'shelf', 'signage', 'checkout', 'ordering']
 >>> messages()["type.zone.occupancy"][0], use_case_reasons()[:3]
 ('Zone occupancy', ('people_together', 'measurement_disturbed', 'clinical_check_normal'))
 """
@@ -17,13 +17,13 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from services.central.usecases import behaviour, entrance, floor, insights, occupancy, shelf, ventilation
+from services.central.usecases import behaviour, checkout, entrance, floor, insights, occupancy, ordering, shelf, signage, ventilation
 from services.central.usecases.base import CentralUseCase, Messages
 
 #: Every use case central knows, in the order their labels, reasons and routes are added.
 USE_CASES: tuple[CentralUseCase, ...] = (
     occupancy.USE_CASE, entrance.USE_CASE, floor.USE_CASE, ventilation.USE_CASE, insights.USE_CASE, behaviour.USE_CASE,
-    shelf.USE_CASE,
+    shelf.USE_CASE, signage.USE_CASE, checkout.USE_CASE, ordering.USE_CASE,
 )
 
 # Use cases' own tables join Base.metadata as soon as the registry is imported, so the app, the
