@@ -15,6 +15,8 @@ from anshin.secrets import secrets_app
 from edge.cli import config_app, edge_app
 from edge.eval.cli import eval_app
 from edge.models_cli import models_app
+from edge.usecases.airtouch.cli import airtouch_app
+from edge.usecases.airtouch.cli import eval_command as airtouch_eval
 from edge.usecases.behaviour.evaluate import behaviour_command, predict_command
 from edge.usecases.floor.record import record_floor_command
 from edge.usecases.lines.evaluate import lines_command
@@ -53,6 +55,8 @@ eval_app.command("route")(route_command)  # B: exposure saved by least-exposure 
 eval_app.command("record-floor")(record_floor_command)  # B: a camera's floor.positions over its video
 eval_app.command("forecast")(forecast_eval)  # J: MASE, WAPE, 80 % coverage of sales forecasts
 eval_app.command("shelf")(shelf_command)  # I: empty-shelf detection, P/R/F1/AP at IoU 0.5 and 0.3
+eval_app.command("airtouch")(airtouch_eval)  # D: air-touch press precision/recall, pointing error, latency
+app.add_typer(airtouch_app, name="airtouch")  # D: record-traces | serve | replay
 app.add_typer(shelf_app, name="shelf")  # I: restock loop, simulated AMR, back-room stock
 shelf_app.command("demo")(shelf_demo)  # I: the closed loop on shelf photos with a simulated AMR
 app.add_typer(config_app, name="config")
