@@ -155,3 +155,15 @@ def test_store_bound_staff_and_read_only_roles_are_limited(client: TestClient, d
     csrf = sign_in(client, db, "ito", "auditor")
     r = client.post(f"/signage/console/calls/{osaka_call['id']}/actions/take", headers={"X-CSRF-Token": csrf})
     assert r.status_code == 403
+
+
+def test_the_signage_shell_answers_a_stranger_with_no_data(client: TestClient, auth: Auth) -> None:
+    client.post("/api/v1/signage/calls", headers=_device(auth))
+    page = client.get("/signage?lang=en")
+    assert page.status_code == 200 and "Talk to staff" in page.text and "tokyo-01" not in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    js = client.get("/signage-assets/signage.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert client.get("/signage-assets/calls.py").status_code == 404
+    assert client.get("/signage/console", follow_redirects=False).status_code == 303  # staff sign in first
+    assert client.get("/signage/console/state", follow_redirects=False).status_code == 303

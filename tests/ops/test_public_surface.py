@@ -1,6 +1,7 @@
 """What a stranger reaches: every route of the app (API, dashboard, static files, the event stream,
 snapshots, commands, use-case routes) is walked without credentials; only health (``/healthz``,
-``/readyz``), sign-in (``/login``) and static assets answer. Everything else is 401/403 or a
+``/readyz``), sign-in (``/login``), static assets and the customer pages (floor guide, the signage
+shell, which holds no data until a device key signs it in) answer. Everything else is 401/403 or a
 redirect that ends on the sign-in page. ``/docs``, ``/redoc`` and ``/openapi.json`` are 404 unless
 ``ANSHIN_OPENAPI_PUBLIC=1``."""
 
@@ -27,10 +28,13 @@ STATIC = Path(__file__).resolve().parents[2] / "services/central/dashboard/stati
 
 #: (method, route path) that answer a stranger: health, sign-in, static assets. Nothing else.
 ANONYMOUS = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}"),
-             ("GET", "/floor-guide/{store_id}"), ("GET", "/floor-guide/{store_id}/map")}
+             ("GET", "/floor-guide/{store_id}"), ("GET", "/floor-guide/{store_id}/map"),
+             # use case C's signage shell and its scripts: no data; the page signs in with a device key
+             ("GET", "/signage"), ("GET", "/signage-assets/{name}")}
 
 #: Customer-facing pages of one store: public, but a store without the data they show says 404.
-PUBLIC_PER_STORE = {("GET", "/floor-guide/{store_id}"), ("GET", "/floor-guide/{store_id}/map")}
+PUBLIC_PER_STORE = {("GET", "/floor-guide/{store_id}"), ("GET", "/floor-guide/{store_id}/map"),
+                    ("GET", "/signage-assets/{name}")}  # (the walk asks for app.css, not a signage asset: 404)
 
 #: A sample of each kind of route, so the walk cannot silently shrink to the API alone.
 MUST_WALK = {"/api/v1/events", "/metrics", "/queue", "/reviews/{item_id}/decision", "/ui/stream",
