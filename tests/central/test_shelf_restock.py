@@ -134,7 +134,7 @@ def test_a_robot_failure_falls_back_to_a_staff_task(client, edge, db, prefix, fl
 
 def test_a_robot_that_drops_offline_mid_order_falls_back_to_staff(client, edge, db, prefix, fleet, robots, stocked) -> None:
     stocked({"spray": 10})
-    robots("amr-1", fail="offline")
+    robots("amr-1", fail="offline", keepalive_s=1)
     loop = RestockLoop(db, RestockController(config(prefix, ["amr-1"]), fleet), fleet)
     run_until(loop, db, lambda _t: False, timeout_s=0.6)
     post(client, edge, shelf_event("shelf.gap", "top", "spray", T0))
@@ -224,3 +224,19 @@ def test_a_task_open_too_long_escalates_and_staff_can_confirm(db, prefix, stocke
     with db.read_session() as session:
         task = session.get(RestockTask, task_id)
     assert (task.state, task.done_by, task.refill_s) == ("done", "staff", 90.0)
+
+
+def test_the_camera_closing_a_task_cancels_the_robot_through_instant_actions(client, edge, db, prefix, fleet, robots, stocked) -> None:
+    stocked({"spray": 10})
+    robot = SimulatedAMR("amr-1", prefix=prefix, speed_m_s=0.5, action_s=0.1, state_every_s=0.3).start()  # slow
+    try:
+        loop = RestockLoop(db, RestockController(config(prefix, ["amr-1"]), fleet), fleet)
+        run_until(loop, db, lambda _t: False, timeout_s=0.6)
+        post(client, edge, shelf_event("shelf.gap", "top", "spray", T0))
+        run_until(loop, db, lambda t: bool(t) and t[0].order_state == "RUNNING")
+        post(client, edge, shelf_event("shelf.refilled", "top", "spray", T0 + timedelta(seconds=20)))
+        task = run_until(loop, db, lambda t: t[0].order_state == "CANCELLED")[0]
+        assert (task.state, task.done_by, task.order_state) == ("done", "camera", "CANCELLED")
+        assert robot.run is None and not robot.driving
+    finally:
+        robot.stop()

@@ -218,7 +218,9 @@ class RestockController:
         robot.battery = msg["batteryState"]["batteryCharge"]
         robot.fatal = any(e["errorLevel"] == "FATAL" for e in msg["errors"])
         robot.last_state = {k: msg[k] for k in ("orderId", "lastNodeId", "driving", "agvPosition", "errors") if k in msg}
-        task = self._task_of_order(session, robot.order_id) if robot.order_id else None
+        # By the order the vehicle names, not the robot's current one: a cancel sent after the task
+        # closed still reaches its tracker (CANCELLING -> CANCELLED) once the robot was released.
+        task = self._task_of_order(session, msg["orderId"] or robot.order_id)
         if task is None:
             return
         tracker = self._tracker(task, now)
@@ -242,7 +244,8 @@ class RestockController:
     def _order_ended(self, session: Session, task: RestockTask, robot: Robot, tracker: OrderTracker, now: datetime) -> None:
         if not tracker.status.final:
             return
-        robot.order_id = None
+        if robot.order_id == task.order_id:
+            robot.order_id = None
         if tracker.status in FALLBACKS and task.state in OPEN:
             self._to_staff(task, FALLBACKS[tracker.status], now)
 

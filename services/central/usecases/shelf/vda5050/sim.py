@@ -43,11 +43,12 @@ class SimulatedAMR:
                  manufacturer: str = "anshin-sim", speed_m_s: float = 2.0, action_s: float = 0.5,
                  battery: float = 100.0, drain_per_m: float = 0.2, min_battery: float = 15.0,
                  fail: Failure | None = None, state_every_s: float = 1.0, map_id: str = "demo-store",
-                 start_at: tuple[float, float] = (3.0, 1.5), fail_after: int = 0) -> None:
+                 start_at: tuple[float, float] = (3.0, 1.5), fail_after: int = 0,
+                 keepalive_s: int = 5) -> None:
         self.serial, self.host, self.port, self.prefix, self.manufacturer = serial, host, port, prefix, manufacturer
         self.speed, self.action_s, self.battery, self.drain = speed_m_s, action_s, battery, drain_per_m
         self.min_battery, self._fail, self.state_every_s, self.map_id = min_battery, fail, state_every_s, map_id
-        self.fail_after, self.orders_taken = fail_after, 0
+        self.fail_after, self.orders_taken, self.keepalive_s = fail_after, 0, keepalive_s
         self.x, self.y = start_at
         self.last_node, self.last_seq = "", 0
         self.run: _Run | None = None
@@ -93,7 +94,7 @@ class SimulatedAMR:
             c.publish(self._topic("connection"), self._connection_message("ONLINE"), qos=1, retain=True)
 
         client.on_connect = on_connect
-        client.connect(self.host, self.port, keepalive=5)
+        client.connect(self.host, self.port, keepalive=self.keepalive_s)  # the broker sends the will 1.5 x this after a drop
         client.loop_start()
         self._client = client
         self._thread = threading.Thread(target=self._loop, name=f"amr-{self.serial}", daemon=True)
