@@ -9,15 +9,17 @@ import typer
 
 from anshin.bench import bench_app
 from anshin.bench_ingest import bench_ingest
+from anshin.checkout_demo import checkout_app
 from anshin.demo import demo
-from anshin.shelf_demo import shelf_demo
 from anshin.secrets import secrets_app
+from anshin.shelf_demo import shelf_demo
 from edge.cli import config_app, edge_app
 from edge.eval.cli import eval_app
 from edge.models_cli import models_app
 from edge.usecases.airtouch.cli import airtouch_app
 from edge.usecases.airtouch.cli import eval_command as airtouch_eval
 from edge.usecases.behaviour.evaluate import behaviour_command, predict_command
+from edge.usecases.checkout.evaluate import checkout_command, faces_command
 from edge.usecases.floor.record import record_floor_command
 from edge.usecases.lines.evaluate import lines_command
 from edge.usecases.shelf.gaps.evaluate import shelf_command
@@ -55,6 +57,9 @@ eval_app.command("route")(route_command)  # B: exposure saved by least-exposure 
 eval_app.command("record-floor")(record_floor_command)  # B: a camera's floor.positions over its video
 eval_app.command("forecast")(forecast_eval)  # J: MASE, WAPE, 80 % coverage of sales forecasts
 eval_app.command("shelf")(shelf_command)  # I: empty-shelf detection, P/R/F1/AP at IoU 0.5 and 0.3
+eval_app.command("faces")(faces_command)  # E: face verification FAR/FRR at the shipped threshold
+eval_app.command("checkout")(checkout_command)  # E: 1:N exit simulation (false charges, auto-charged, to staff)
+app.add_typer(checkout_app, name="checkout")  # E: anshin checkout demo
 eval_app.command("airtouch")(airtouch_eval)  # D: air-touch press precision/recall, pointing error, latency
 app.add_typer(airtouch_app, name="airtouch")  # D: record-traces | serve | replay
 app.add_typer(shelf_app, name="shelf")  # I: restock loop, simulated AMR, back-room stock

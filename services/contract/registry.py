@@ -17,11 +17,11 @@ from types import MappingProxyType
 
 from services.contract.events import Event
 from services.contract.types import EventTypeSpec, Payload, PayloadRejected
-from services.contract.usecases import behaviour, comfort, entrance, floor, insights, lines, occupancy, shelf, ventilation
+from services.contract.usecases import behaviour, checkout, comfort, entrance, floor, insights, lines, occupancy, shelf, ventilation
 
 #: Use case modules, in the order ``anshin schema types`` lists them. A new use case adds its
 #: module here, and nowhere else in the contract.
-USE_CASE_MODULES = (entrance, occupancy, lines, floor, ventilation, comfort, insights, behaviour, shelf)
+USE_CASE_MODULES = (entrance, occupancy, lines, floor, ventilation, comfort, insights, behaviour, shelf, checkout)
 
 
 def _collect() -> Mapping[str, EventTypeSpec]:
