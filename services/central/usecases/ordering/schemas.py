@@ -6,23 +6,21 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from services.shared.strict import Strict
 
 Source = Literal["airtouch", "touch", "phone"]
 
 
-class OrderLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrderLineIn(Strict):
     sku: str = Field(min_length=1, max_length=32)
     qty: int = Field(ge=1, le=20)
 
 
-class OrderIn(BaseModel):
+class OrderIn(Strict):
     """An order as the kiosk page sends it. ``order_id`` is made once per order by the page and
     sent again on every retry: the same id never makes a second order."""
-
-    model_config = ConfigDict(extra="forbid")
 
     order_id: UUID
     kiosk_id: str = Field("kiosk", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
