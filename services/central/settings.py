@@ -136,8 +136,17 @@ class Settings(BaseSettings):
         description='STUN/TURN servers handed to the signage and console pages as RTCPeerConnection iceServers, as JSON, '
         'e.g. [{"urls": ["turn:turn.example:3478"], "username": "anshin", "credential": "..."}]; empty: host candidates only (one LAN)',
     )
+    signage_turn_secret: SecretStr | None = Field(
+        default=None, description="coturn's static-auth-secret: TURN entries without a username get short-lived credentials (empty: none)",
+    )
+    signage_turn_ttl_s: int = Field(default=3600, ge=60, description="lifetime of those TURN credentials, seconds")
     signage_recording: bool = Field(default=False, description="recording of remote-service calls; when on, the signage shows a consent notice")
     signage_stale_after_s: float = Field(default=30, gt=0, description="a waiting call whose signage stopped polling this long is abandoned")
+
+    @field_validator("signage_turn_secret", mode="before")
+    @classmethod
+    def _empty_turn_secret_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # compose passes ${ANSHIN_TURN_SECRET:-}: unset means no TURN secret
 
     @field_validator("review_deadlines_s")
     @classmethod

@@ -4,6 +4,10 @@ abandonment, pushed content and announcements, ICE/recording settings and the fi
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -42,8 +46,9 @@ def test_the_device_api_wants_a_store_bound_device_key(client: TestClient, auth:
 def test_ice_servers_and_recording_reach_the_signage(make_settings: Callable[..., Settings]) -> None:
     from services.central.api.app import create_app
 
-    ice = [{"urls": ["turn:turn.example:3478"], "username": "anshin", "credential": "s3cret"}, {"urls": ["stun:turn.example:3478"]}]
-    app = create_app(make_settings(signage_ice_servers=ice, signage_recording=True))
+    ice = [{"urls": ["turn:turn.example:3478"], "username": "anshin", "credential": "s3cret"}, {"urls": ["stun:turn.example:3478"]},
+           {"urls": ["turns:turn.example:5349"]}]
+    app = create_app(make_settings(signage_ice_servers=ice, signage_recording=True, signage_turn_secret="coturn-shared-secret"))
     try:
         from services.central.auth import create_key
 
@@ -54,7 +59,14 @@ def test_ice_servers_and_recording_reach_the_signage(make_settings: Callable[...
             page = c.get("/signage?lang=ja")
     finally:
         app.state.db.dispose()
-    assert cfg["ice_servers"] == ice and cfg["recording"] is True
+    assert cfg["ice_servers"][:2] == ice[:2] and cfg["recording"] is True
+    # a TURN entry without its own user gets short-lived credentials coturn can check (use-auth-secret)
+    ephemeral = cfg["ice_servers"][2]
+    expiry, who = ephemeral["username"].split(":")
+    assert who == "signage-osaka" and 3500 < int(expiry) - time.time() <= 3600
+    digest = hmac.new(b"coturn-shared-secret", ephemeral["username"].encode(), hashlib.sha1).digest()
+    assert ephemeral["credential"] == base64.b64encode(digest).decode()
+    assert Settings(signage_turn_secret="").signage_turn_secret is None
     # the consent notice is in the page (shown by its script when the device config says recording)
     assert 'id="recording-notice"' in page.text and "録画" in page.text and 'lang="ja"' in page.text
     with pytest.raises(ValidationError, match="signage_ice_servers"):

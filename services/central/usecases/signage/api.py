@@ -15,8 +15,10 @@ from pydantic import Field
 
 from services.central.api.deps import DatabaseDep, SettingsDep, require
 from services.central.auth import Principal, Scope
+from services.central.settings import Settings
 from services.central.stores import get_profile
 from services.central.usecases.signage import calls
+from services.central.usecases.signage.ice import ice_servers
 from services.shared.strict import Strict
 
 router = APIRouter(prefix="/api/v1/signage", tags=["signage"])
@@ -40,6 +42,11 @@ class Signal(Strict):
     sdp: str = Field(min_length=1, max_length=64_000)
 
 
+def ice_for(settings: Settings, who: str) -> list[dict[str, Any]]:
+    secret = settings.signage_turn_secret.get_secret_value() if settings.signage_turn_secret else None
+    return ice_servers(settings.signage_ice_servers, secret, settings.signage_turn_ttl_s, who)
+
+
 @router.get("/device")
 def device_config(request: Request, device: Device, db: DatabaseDep, settings: SettingsDep) -> dict[str, Any]:
     """What the signage page needs: its store, ICE servers, whether calls are recorded, a phone QR code."""
@@ -50,7 +57,7 @@ def device_config(request: Request, device: Device, db: DatabaseDep, settings: S
     link = f"{str(request.base_url).rstrip('/')}/floor-guide/{device.store_id}"
     return {
         "store_id": device.store_id, "store_name": profile.name or device.store_id, "device": device.name,
-        "ice_servers": [s.model_dump(exclude_none=True) for s in settings.signage_ice_servers],
+        "ice_servers": ice_for(settings, device.name),
         "recording": settings.signage_recording, "phone_link": link,
         "phone_qr": segno.make(link, error="m").png_data_uri(scale=4, border=2), "after": after,
     }

@@ -30,6 +30,7 @@ from services.central.dashboard.web import SECURITY_HEADERS, PublicUi, SignedInU
 from services.central.db.tables import UserRow
 from services.central.stores import known_stores
 from services.central.usecases.signage import calls
+from services.central.usecases.signage.api import ice_for
 from services.central.usecases.signage.tables import SignageCall
 from services.central.users.roles import Permission, Role
 from services.central.users.sessions import Viewer
@@ -87,7 +88,7 @@ def console_page(ui: SignedInUi) -> Response:
         stores = [s for s in known_stores(session) if ui.viewer.store_id in (None, s)]
         rows = calls.figures(session, since=calls.utc_now() - FIGURES_WINDOW, stores=_stores(ui.viewer))
     return ui.page("signage_console.html", stores=stores, figures=rows, may_serve=_may_serve(ui.viewer),
-                   ice_servers=[s.model_dump(exclude_none=True) for s in ui.settings.signage_ice_servers])
+                   ice_servers=ice_for(ui.settings, ui.viewer.actor))
 
 
 def _colleagues(ui: Ui, viewer: Viewer) -> list[str]:
