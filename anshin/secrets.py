@@ -9,7 +9,7 @@ it: central makes them (``anshin keys create``, only its sha256 is stored), and 
 >>> text = env_text(["tokyo-01", "osaka-02"], models_dir="/srv/models")
 >>> values = parse_env(text)
 >>> sorted(values)  # doctest: +NORMALIZE_WHITESPACE
-['ANSHIN_MODELS_DIR', 'ANSHIN_MQTT_CENTRAL_PASSWORD', 'ANSHIN_MQTT_PASSWORD_OSAKA_02', 'ANSHIN_MQTT_PASSWORD_TOKYO_01',
+['ANSHIN_CHECKOUT_MASTER_KEY', 'ANSHIN_MODELS_DIR', 'ANSHIN_MQTT_CENTRAL_PASSWORD', 'ANSHIN_MQTT_PASSWORD_OSAKA_02', 'ANSHIN_MQTT_PASSWORD_TOKYO_01',
  'ANSHIN_POSTGRES_PASSWORD', 'ANSHIN_WEBHOOK_SECRET_KEY']
 >>> len(values["ANSHIN_WEBHOOK_SECRET_KEY"]) >= 32, values["ANSHIN_POSTGRES_PASSWORD"] != values["ANSHIN_MQTT_CENTRAL_PASSWORD"]
 (True, True)
@@ -21,6 +21,7 @@ it: central makes them (``anshin keys create``, only its sha256 is stored), and 
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -53,6 +54,8 @@ def env_text(stores: Iterable[str], models_dir: str) -> str:
         f"# Written by `anshin secrets generate` on {stamp}. Never commit it; keep it mode 0600.",
         f"ANSHIN_POSTGRES_PASSWORD={secrets.token_urlsafe(PASSWORD_BYTES)}",
         f"ANSHIN_WEBHOOK_SECRET_KEY={secrets.token_urlsafe(MASTER_KEY_BYTES)}",
+        "# use case E (face checkout): wraps each member's template key; losing it makes every template unreadable",
+        f"ANSHIN_CHECKOUT_MASTER_KEY={base64.urlsafe_b64encode(secrets.token_bytes(32)).decode('ascii')}",
         f"ANSHIN_MQTT_CENTRAL_PASSWORD={secrets.token_urlsafe(PASSWORD_BYTES)}",
     ]
     for store in stores:

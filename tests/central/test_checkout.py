@@ -209,3 +209,27 @@ def test_clear_errors_for_a_missing_master_key_and_a_wrong_provider_key(client, 
         PaymentAdapter(provider.url, "sk_wrong").tokenize("4242424242424242")
     other_store = client.post("/api/v1/stores/s2/checkout/members", json=enrol_body([unit(1)]), headers=kiosk)
     assert other_store.status_code == 403
+
+
+def test_the_checkout_page_lists_members_and_doubtful_exits_and_withdraws_in_ja_and_en(  # noqa: ANN001
+        db: Database, client, kiosk, provider: RunningProvider) -> None:
+    from .ui_builders import post_form, sign_in
+
+    member = client.post(f"/api/v1/stores/{STORE}/checkout/members", json=enrol_body([unit(1)], "tok_p"), headers=kiosk).json()["member_id"]
+    client.post(f"/api/v1/stores/{STORE}/checkout/members/{member}/items", headers=kiosk,
+                json={"source": "self_scan", "items": [{"sku": "x", "qty": 1, "unit_yen": 10}]})
+    body = {"exit_id": "g-page", "camera_id": "exit-1", "embedding": near(unit(1), 2), "quality_ok": True, "live": False}
+    assert client.post(f"/api/v1/stores/{STORE}/checkout/exits", json=body, headers=kiosk).json()["outcome"] == "review"
+    csrf = sign_in(client, db, "aiko", "staff", locale="en")
+    page = client.get(f"/stores/{STORE}/checkout")
+    assert page.status_code == 200 and "Face checkout" in page.text and member in page.text
+    assert "consent given" in page.text and "staff check (not charged)" in page.text and 'href="/reviews/' in page.text
+    r = post_form(client, f"/stores/{STORE}/checkout/members/{member}/withdraw", csrf)
+    assert r.status_code == 303
+    with db.read_session() as session:
+        assert session.get(CheckoutMemberKey, member) is None and session.get(CheckoutMember, member).state == "withdrawn"
+        assert audit.verify(session).ok
+    client.cookies.clear()
+    sign_in(client, db, "yui", "staff", locale="ja")
+    page = client.get(f"/stores/{STORE}/checkout")
+    assert "顔認証決済" in page.text and "撤回済み（テンプレート消去）" in page.text and "同意" in page.text
