@@ -112,6 +112,15 @@ def test_remote_service_call_hold_take_another_and_broadcast(new_page, central: 
     shot(console, "signage-console")
     shot(osaka, "signage-ja-call")
 
+    # a product page pushed to the store being served: title and a QR code to continue on a phone
+    console.locator("#push-store").select_option(OTHER)
+    console.locator("#push-title").fill("Hand sanitiser 500 ml")
+    console.locator("#push-url").fill("/floor-guide/osaka-02")
+    console.get_by_role("button", name="Show").click()
+    osaka.locator("#pushed-title").filter(has_text="Hand sanitiser 500 ml").wait_for()
+    assert osaka.locator("#pushed-qr").get_attribute("src").startswith("data:image/png")
+    assert tokyo.locator("#pushed").is_hidden()
+
     # one announcement to both stores' signage
     console.locator("#broadcast-form input[value='tokyo-01']").check()
     console.locator("#broadcast-form input[value='osaka-02']").check()

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from services.central.db.session import Database
 from services.central.settings import Settings
 from services.central.usecases.signage import calls
-from services.central.usecases.signage.tables import SignageCall
+from services.central.usecases.signage.tables import SignageCall, SignageMessage
 
 from .ui_builders import add_user, sign_in
 
@@ -179,3 +179,18 @@ def test_the_signage_shell_answers_a_stranger_with_no_data(client: TestClient, a
     assert client.get("/signage-assets/calls.py").status_code == 404
     assert client.get("/signage/console", follow_redirects=False).status_code == 303  # staff sign in first
     assert client.get("/signage/console/state", follow_redirects=False).status_code == 303
+
+
+def test_old_mailbox_messages_are_purged_and_calls_kept(client: TestClient, db: Database, auth: Auth) -> None:
+    device = _device(auth)
+    call = client.post("/api/v1/signage/calls", headers=device).json()
+    with db.unit_of_work() as s:
+        old = calls.send(s, "tokyo-01", "signage", "announce", {"text": "yesterday"})
+        calls.send(s, "tokyo-01", "signage", "announce", {"text": "now"})
+        s.get(SignageMessage, old).created_at -= timedelta(hours=2)
+    sign_in(client, db, "sato", "staff")
+    client.get("/signage/console/state")
+    texts = [m["body"]["text"] for m in client.get("/api/v1/signage/inbox", headers=device).json()["messages"]]
+    assert texts == ["now"]
+    with db.read_session() as s:
+        assert s.get(SignageCall, call["id"]) is not None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from services.central import audit
@@ -29,6 +29,8 @@ from services.central.usecases.signage.tables import SignageCall, SignageMessage
 
 OPEN_STATES = ("waiting", "active", "held")
 FINAL_STATES = ("ended", "abandoned")
+#: Mailbox messages are kept this long (seconds), then purged.
+MESSAGES_KEPT_S = 3600.0
 
 _MOVES: dict[tuple[str, str], str] = {
     ("waiting", "take"): "active", ("held", "take"): "active",
@@ -160,6 +162,14 @@ def abandon_stale(session: Session, stale_after_s: float, now: datetime | None =
     result = session.execute(update(SignageCall).where(
         SignageCall.state == "waiting", SignageCall.signage_seen_at < now - timedelta(seconds=stale_after_s),
     ).values(state="abandoned", ended_at=now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge_messages(session: Session, keep_s: float = MESSAGES_KEPT_S, now: datetime | None = None) -> int:
+    """Delete mailbox messages older than ``keep_s``: signalling matters for seconds, and a display
+    reads announcements as they come (a restarted display starts from the newest message)."""
+    now = now or utc_now()
+    result = session.execute(delete(SignageMessage).where(SignageMessage.created_at < now - timedelta(seconds=keep_s)))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

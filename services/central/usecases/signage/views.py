@@ -105,6 +105,7 @@ def console_state(ui: SignedInUi, after: Annotated[int, Query(ge=0)] = 0) -> Res
     assert viewer is not None
     with ui.db.unit_of_work() as session:
         calls.abandon_stale(session, ui.settings.signage_stale_after_s)
+        calls.purge_messages(session)
     with ui.db.read_session() as session:
         waiting = calls.queue(session, viewer.name, _stores(viewer))
         own = calls.mine(session, viewer.name)
