@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from edge.paths import media_dir
-from services.central.db.tables import AuditEntry
 from services.central.db.session import Database
+from services.central.db.tables import AuditEntry
 from services.central.usecases.shelf import restock
 from services.central.usecases.shelf.config import ShelfConfig
 from services.central.usecases.shelf.controller import RestockController, new_shelf_events

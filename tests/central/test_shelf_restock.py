@@ -98,6 +98,21 @@ def run_until(loop: RestockLoop, db: Database, done: Callable[[list[RestockTask]
         time.sleep(0.1)
 
 
+def until_online(loop: RestockLoop, db: Database, serial: str = "amr-1", timeout_s: float = 10.0) -> None:
+    """Run rounds until central has heard the robot say ONLINE (its retained connection message)."""
+    from services.central.usecases.shelf.tables import Robot
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        loop.round()
+        with db.read_session() as session:
+            robot = session.get(Robot, serial)
+            if robot is not None and robot.connection == "ONLINE" and robot.battery is not None:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"{serial} never came online")
+
+
 def on_hand(db: Database, sku: str) -> float:
     with db.read_session() as session:
         return restock.on_hand(session, STORE, sku)
@@ -107,7 +122,7 @@ def test_a_gap_goes_to_a_free_robot_and_the_camera_closes_the_task(client, edge,
     stocked({"spray": 10})
     robots("amr-1")
     loop = RestockLoop(db, RestockController(config(prefix, ["amr-1"]), fleet), fleet)
-    run_until(loop, db, lambda _t: False, timeout_s=0.6)  # the robot says ONLINE first
+    until_online(loop, db)  # the robot says ONLINE first
     post(client, edge, shelf_event("shelf.gap", "top", "spray", T0, units=4))
     tasks = run_until(loop, db, lambda t: bool(t) and t[0].order_state == "FINISHED")
     assert len(tasks) == 1
@@ -125,7 +140,7 @@ def test_a_robot_failure_falls_back_to_a_staff_task(client, edge, db, prefix, fl
     stocked({"spray": 10})
     robots("amr-1", fail="pick")
     loop = RestockLoop(db, RestockController(config(prefix, ["amr-1"]), fleet), fleet)
-    run_until(loop, db, lambda _t: False, timeout_s=0.6)
+    until_online(loop, db)
     post(client, edge, shelf_event("shelf.gap", "top", "spray", T0))
     task = run_until(loop, db, lambda t: bool(t) and t[0].assignee == "staff")[0]
     assert (task.assignee, task.fallback_reason, task.order_state, task.state) == ("staff", "robot_failed", "FAILED", "open")
@@ -136,7 +151,7 @@ def test_a_robot_that_drops_offline_mid_order_falls_back_to_staff(client, edge, 
     stocked({"spray": 10})
     robots("amr-1", fail="offline", keepalive_s=1)
     loop = RestockLoop(db, RestockController(config(prefix, ["amr-1"]), fleet), fleet)
-    run_until(loop, db, lambda _t: False, timeout_s=0.6)
+    until_online(loop, db)
     post(client, edge, shelf_event("shelf.gap", "top", "spray", T0))
     task = run_until(loop, db, lambda t: bool(t) and t[0].assignee == "staff", timeout_s=20)[0]
     assert task.fallback_reason == "robot_offline"
@@ -231,7 +246,7 @@ def test_the_camera_closing_a_task_cancels_the_robot_through_instant_actions(cli
     robot = SimulatedAMR("amr-1", prefix=prefix, speed_m_s=0.5, action_s=0.1, state_every_s=0.3).start()  # slow
     try:
         loop = RestockLoop(db, RestockController(config(prefix, ["amr-1"]), fleet), fleet)
-        run_until(loop, db, lambda _t: False, timeout_s=0.6)
+        until_online(loop, db)
         post(client, edge, shelf_event("shelf.gap", "top", "spray", T0))
         run_until(loop, db, lambda t: bool(t) and t[0].order_state == "RUNNING")
         post(client, edge, shelf_event("shelf.refilled", "top", "spray", T0 + timedelta(seconds=20)))
