@@ -32,6 +32,8 @@ class DemoRobot(Strict):
     serial: Identifier = "amr-1"
     fail: Literal["pick", "drive", "offline"] | None = None
     fail_after: int = Field(default=0, ge=0, description="orders done right before the failure applies")
+    speed_m_s: float = Field(default=1.5, gt=0, le=10, description="driving speed (floor metres a second)")
+    action_s: float = Field(default=2.0, ge=0, le=600, description="seconds a pick or a drop takes")
 
 
 class DemoSettings(Strict):
