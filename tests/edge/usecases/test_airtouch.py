@@ -188,6 +188,8 @@ def test_bad_configs_say_what_is_wrong(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text("kiosk_id: k2\npress_cm: 3.0\nrelease_cm: 4.5\n")
     assert load_config(good).press_cm == 3.0
+    shipped = load_config(Path(__file__).resolve().parents[3] / "config" / "airtouch" / "kiosk-1.yaml")
+    assert shipped.model_dump() == AirTouchConfig(kiosk_id="kiosk-1").model_dump()  # the example is the defaults the traces use
     h = Homography.from_corners(AirTouchConfig().corners, (1280, 800))
     assert h.inverse().apply(*h.apply(200, 200)) == pytest.approx((200, 200))
 
