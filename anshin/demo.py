@@ -166,6 +166,28 @@ def _ventilation(app, store, config_path: Path, data_dir: Path, url: str):  # no
                            data_dir=data_dir.resolve() / "ventilation", simulate_speed=60.0).start()
 
 
+def _shelf(app, store, config_path: Path, data_dir: Path, url: str):  # noqa: ANN001, ANN202
+    """Use case I: ``shelf-<store_id>.yaml`` with a ``demo:`` section beside the store config adds its
+    shelf camera (photos as an MJPEG stream), a simulated AMR over the local MQTT broker and the restock
+    loop (``anshin.shelf_demo``); None without the file, or (logged) when a piece cannot start."""
+    path = config_path.resolve().parent / f"shelf-{store.store_id}.yaml"
+    if not path.is_file():
+        return None
+    from anshin.shelf_demo import ShelfDemo
+
+    try:
+        pieces = ShelfDemo(path)
+    except (OSError, ValueError) as exc:
+        log.warning("shelf demo not started: %s", exc)
+        return None
+    try:
+        return pieces.start(app, url, data_dir)
+    except (OSError, ConnectionError, ValueError) as exc:
+        pieces.stop()
+        log.warning("shelf demo not started: %s", exc)
+        return None
+
+
 def _count_events(app, store_id: str) -> int:  # noqa: ANN001
     from sqlalchemy import func, select
 
@@ -185,6 +207,7 @@ def run_demo(
     max_frames: int | None = None,
     stop_event: threading.Event | None = None,
     demo_password: str | None = None,
+    shelf: bool = False,
 ) -> DemoResult:
     """Start central and the demo store's edge workers; return when they are done.
 
@@ -235,6 +258,7 @@ def run_demo(
 
     air_sensors = _simulated_sensors(store)
     ventilation = None if headless else _ventilation(app, store, config_path, data_dir, server.url)
+    shelves = _shelf(app, store, config_path, data_dir, server.url) if shelf else None
     threads = [threading.Thread(target=run_camera, args=(cid,), name=f"edge-{cid}") for cid in store.cameras]
     for t in threads:
         t.start()
@@ -246,6 +270,8 @@ def run_demo(
             typer.echo("  (new passwords on every start; add your own with `anshin users add`)")
             if ventilation is not None:
                 typer.echo(f"  ventilation (simulated air handler, 60x time): {server.url}/stores/{store.store_id}/ventilation")
+            if shelves is not None:
+                typer.echo(f"  shelves (photo camera, simulated AMR over MQTT): {server.url}/stores/{store.store_id}/shelf")
         while any(t.is_alive() for t in threads):
             for t in threads:
                 t.join(timeout=0.5)
@@ -255,6 +281,8 @@ def run_demo(
         for t in threads:
             t.join()
     finally:
+        if shelves is not None:
+            shelves.stop()
         if ventilation is not None:
             ventilation.stop()
         in_central = _count_events(app, store.store_id)
@@ -301,7 +329,8 @@ def demo(
     if port is None:
         port = free_port(host) if headless else 8000
     try:
-        result = run_demo(config, data_dir=data_dir, host=host, port=port, headless=headless, max_frames=max_frames)
+        result = run_demo(config, data_dir=data_dir, host=host, port=port, headless=headless, max_frames=max_frames,
+                          shelf=not headless)
     except (ConfigError, SourceError, FileNotFoundError) as e:
         typer.echo(f"anshin demo: {e}", err=True)
         raise typer.Exit(2) from None
