@@ -232,3 +232,32 @@ def test_eval_airtouch_prints_the_figures(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text('{"version": 2}')
     bad = CliRunner().invoke(app, ["eval", "airtouch", "--json", "--traces", str(tmp_path)])
     assert bad.exit_code == 2 and "not a version-1 air-touch trace" in bad.output
+
+
+def test_a_recorded_clip_through_the_camera_path_presses_once(traces: dict[str, dict], tmp_path: Path) -> None:
+    """The serve path end to end: a video clip rendered from a real photo along a trace's push (frames
+    written with OpenCV, read back by ``camera_frames``), MediaPipe in video mode, then the pointer."""
+    import threading
+
+    from edge.usecases.airtouch.bridge import camera_frames
+    from edge.usecases.airtouch.traces import Anchor, render_frame
+
+    trace = traces["pointing_up.jpg"]
+    push = next(a for a in trace["actions"] if a["kind"] == "push")
+    photo = cv2.imread(str(HANDS / trace["photo"]))
+    anchor = Anchor(tuple(trace["anchor"]["tip"]), trace["anchor"]["palm"])
+    clip = tmp_path / "push.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 30, tuple(trace["config"]["camera"]))
+    for f in trace["frames"][push["start"] - 15: push["end"] + 10]:
+        writer.write(render_frame(photo, anchor, tuple(f["render"]), f["noise_seed"], tuple(trace["config"]["camera"])))
+    writer.release()
+    hub = PointerHub()
+    q = hub.subscribe()
+    with HandDetector(video=True) as det:
+        presses = drive(AirTouch(AirTouchConfig.model_validate(trace["config"])), camera_frames(str(clip), det, threading.Event()), hub)
+        with pytest.raises(RuntimeError, match="cannot open camera/video"):
+            next(iter(camera_frames(str(tmp_path / "missing.avi"), det, threading.Event())))
+    events = [q.get_nowait() for _ in range(q.qsize())]
+    assert presses == 1 and sum(e.kind == "move" for e in events) >= 45
+    press = next(e for e in events if e.kind == "press")
+    assert math.dist((press.x, press.y), push["target"]) < 40
