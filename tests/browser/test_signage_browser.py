@@ -134,3 +134,14 @@ def test_remote_service_call_hold_take_another_and_broadcast(new_page, central: 
     console.locator(f"#mine-rows li[data-call-id='{osaka_call}']").wait_for(state="detached")
     console.locator("#figure-rows tr", has_text=OTHER).filter(has=console.locator("td", has_text=re.compile("^1$"))).wait_for()
     assert signage_bytes > 0 and console_bytes > 0
+
+    # the held Tokyo call goes to a colleague: it waits in suzuki's queue only, suzuki takes it and talks
+    colleague = new_page(lang="ja")
+    sign_in(colleague, "suzuki", next_path="/signage/console")
+    console.locator("#transfer-to").select_option("suzuki")
+    console.locator(f"#mine-rows li[data-call-id='{tokyo_call}']").get_by_role("button", name="Transfer").click()
+    console.locator(f"#mine-rows li[data-call-id='{tokyo_call}']").wait_for(state="detached")
+    handed = colleague.locator(f"#queue-rows tr[data-call-id='{tokyo_call}']")
+    handed.get_by_role("button", name="応答").click()
+    _media_flows(tokyo, colleague, tokyo_call)
+    assert console.locator(f"#queue-rows tr[data-call-id='{tokyo_call}']").count() == 0
