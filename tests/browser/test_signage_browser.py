@@ -1,7 +1,8 @@
 """Use case C in Chromium with fake camera and microphone: a store's signage and the remote staff
 console, in separate browser contexts, set up a WebRTC call through central's signalling with media
 flowing both ways (inbound RTP bytes > 0 on each side, from ``getStats()``); a second store's call
-waits in the queue and is taken after the first is put on hold; a broadcast reaches two signage pages."""
+waits in the queue and is taken after the first is put on hold; a broadcast reaches two signage pages;
+the held call is transferred to a colleague, who takes it."""
 
 from __future__ import annotations
 
