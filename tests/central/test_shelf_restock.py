@@ -255,3 +255,29 @@ def test_the_camera_closing_a_task_cancels_the_robot_through_instant_actions(cli
         assert robot.run is None and not robot.driving
     finally:
         robot.stop()
+
+
+def test_priority_uses_j_sales_when_j_has_them(client, edge, db, prefix, fleet, stocked) -> None:
+    from services.central.usecases.insights.tables import TransactionLine
+
+    stocked({"spray": 10, "coil": 10})
+    now = datetime.now(timezone.utc)
+    with db.unit_of_work() as session:  # J's POS lines: 56 sprays over the last 28 days = 2 a day
+        for day in range(28):
+            session.add(TransactionLine(store_id=STORE, transaction_id=f"t{day}", item="spray",
+                                        at=now - timedelta(days=day, hours=1), quantity=2.0))
+    loop = RestockLoop(db, RestockController(config(prefix, []), fleet), fleet)
+    post(client, edge, shelf_event("shelf.gap", "top", "spray", T0, units=4), shelf_event("shelf.gap", "low", "coil", T0, units=4))
+    tasks = {t.sku: t for t in run_until(loop, db, lambda t: len(t) == 2)}
+    assert (tasks["spray"].sales_source, tasks["spray"].sales_rate, tasks["spray"].priority) == ("insights", 2.0, 8.0)
+    assert (tasks["coil"].sales_source, tasks["coil"].priority) == ("config", 8.0)  # no POS lines: config's 2 a day
+
+
+def test_a_robot_with_a_low_battery_is_not_sent(client, edge, db, prefix, fleet, robots, stocked) -> None:
+    stocked({"spray": 10})
+    robots("amr-1", battery=10.0)
+    loop = RestockLoop(db, RestockController(config(prefix, ["amr-1"], min_battery=25), fleet), fleet)
+    until_online(loop, db)
+    post(client, edge, shelf_event("shelf.gap", "top", "spray", T0))
+    task = run_until(loop, db, lambda t: bool(t))[0]
+    assert (task.assignee, task.fallback_reason) == ("staff", "no_robot_free")
