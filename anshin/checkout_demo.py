@@ -8,7 +8,7 @@ camera (dlib embeddings via face_recognition on ``media/face_recognition_example
    delivered again and nothing more is charged.
 3. An unknown face (``kit_harington/john1.jpeg``) passes the gate: ignored, no row and no file added.
 4. The member comes back, scans one item and a phone showing his photo is held to the camera:
-   the liveness cue doubts it, so it becomes a review item for staff; nothing is charged.
+   the liveness cue sees the screen's pixel grid, so it becomes a review item for staff; nothing is charged.
 
 Like ``anshin.demo`` this is a composition root: it wires edge and central, which never import
 each other. Prints one JSON summary; ``--keep`` leaves central running to look at
@@ -45,11 +45,11 @@ def _files(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.name.endswith(("-wal", "-shm", "-journal"))}
 
 
-def phone_photo(rgb: Any, face_side: int, shown_px: int = 40) -> Any:
-    """A photo shown on a phone held to the camera: the face seen ``shown_px`` wide, blown up again."""
-    from edge.usecases.checkout.liveness import recapture_print
+def phone_photo(rgb: Any, face_side: int) -> Any:
+    """A photo shown on a phone held to the gate camera: seen at the gate's scale through the screen's pixel grid."""
+    from edge.usecases.checkout.liveness import at_gate_scale, recapture_screen
 
-    return recapture_print(rgb, scale=min(shown_px / max(face_side, 1), 1.0))
+    return recapture_screen(at_gate_scale(rgb, face_side))
 
 
 def run_checkout_demo(data_dir: Path = Path("var/checkout-demo"), host: str = "127.0.0.1", keep_s: float = 0.0) -> dict[str, Any]:

@@ -93,7 +93,8 @@ def embed_all(root: Path, paths: Iterable[str], cache: Path | None = None,
     if cache is not None and cache.exists():
         with np.load(cache, allow_pickle=False) as z:
             for key, vec, side, gap in zip(z["paths"], z["vectors"], z["sides"], z["gaps"], strict=True):
-                known[str(key)] = Embedded(None if side < 0 else vec, int(side), float(gap))
+                unit_vec = vec / max(float(np.linalg.norm(vec)), 1e-9)  # caches written before unit length
+                known[str(key)] = Embedded(None if side < 0 else unit_vec.astype(np.float32), int(side), float(gap))
     todo = [p for p in wanted if p not in known]
     for i, rel in enumerate(todo, start=1):
         e = embed_subject(load_rgb(str(root / rel)))
@@ -155,7 +156,7 @@ def faces_report(pairs: Sequence[Pair], emb: dict[str, Embedded], threshold: flo
     }
 
 
-def checkout_simulation(pairs: Sequence[Pair], emb: dict[str, Embedded], enrol: int = 1,
+def checkout_simulation(pairs: Sequence[Pair], emb: dict[str, Embedded], enrol: int = 2,
                         threshold: float = MATCH_THRESHOLD, review_threshold: float = REVIEW_THRESHOLD,
                         min_margin: float = MIN_MARGIN) -> dict:
     """1:N exits. Members: people with more than ``enrol`` usable photos in the pairs (the first
@@ -322,7 +323,7 @@ def _bucket(n: int) -> str:
 def checkout_command(
     pairs_file: Path = _typer().Option(..., "--pairs", exists=True, dir_okay=False, help="pair CSV: label,path1,path2"),
     split: str = _typer().Option("all", "--split", help="all | tune | report"),
-    enrol: int = _typer().Option(1, "--enrol", min=1, max=3, help="enrolment photos per member (1-3)"),
+    enrol: int = _typer().Option(2, "--enrol", min=1, max=3, help="enrolment photos per member (1-3); members need one more photo to exit"),
     cache: Path | None = _typer().Option(None, "--cache", help="embedding cache .npz"),
     no_cache: bool = _typer().Option(False, "--no-cache"),
     as_json: bool = _typer().Option(False, "--json", help="print one JSON line"),

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from edge.paths import media_dir
-from edge.usecases.checkout.faces import embed_subject, load_rgb
-from edge.usecases.checkout.liveness import recapture_print, recapture_screen, texture_cue
+from edge.usecases.checkout.faces import central_box, embed_subject, load_rgb, locate
+from edge.usecases.checkout.liveness import at_gate_scale, recapture_print, recapture_screen, texture_cue
 from services.contract.usecases.checkout import MATCH_THRESHOLD, REVIEW_THRESHOLD, Candidate, decide
 
 PHOTOS = media_dir() / "face_recognition_examples"
@@ -46,10 +46,13 @@ def test_no_face_gives_none() -> None:
 
 
 def test_liveness_cue_passes_live_photos_and_catches_recaptures(faces: dict) -> None:
+    """At the gate camera's scale (face about 110 px): live photos pass; a print (blurred) and a phone
+    screen (pixel grid) held to the camera are caught."""
     for key in ("obama_a", "obama_b", "biden", "kit"):
         rgb, face = faces[key]
-        assert texture_cue(rgb, face.box).live, key
-        # a phone held to the camera: the face seen 40 px wide and blown up again
-        assert not texture_cue(recapture_print(rgb, scale=40 / face.side_px), face.box).live, key
-    rgb, face = faces["kit"]  # a screen close enough for its pixel grid to show on the face
-    assert not texture_cue(recapture_screen(rgb), face.box).live
+        seen = at_gate_scale(rgb, face.side_px)
+        box = central_box(locate(seen), seen.shape[1], seen.shape[0])
+        assert box is not None, key
+        assert texture_cue(seen, box).live, key
+        assert not texture_cue(recapture_print(seen), box).live, key
+        assert not texture_cue(recapture_screen(seen), box).live, key
