@@ -88,3 +88,13 @@ def test_staff_confirm_a_refill_and_it_is_audited(client: TestClient, db: Databa
     assert "Task confirmed as refilled." in page.text and 'id="done-tasks"' in page.text
     # a confirmation without the session's CSRF token changes nothing
     assert post_form(client, f"/stores/{STORE}/shelf/tasks/{task_id}/confirm", "forged").status_code == 403
+
+
+def test_the_gaps_are_drawn_on_the_latest_live_frame_when_there_is_one(client: TestClient, db: Database, edge: dict[str, str]) -> None:
+    setup_task(client, db, edge)
+    r = client.post("/api/v1/snapshots", content=PHOTO.read_bytes(), headers={**edge, "Content-Type": "image/jpeg"},
+                    params={"store_id": STORE, "camera_id": "shelf-1", "kind": "live", "anonymised": "true"})
+    assert r.status_code in (200, 201), r.text
+    sign_in(client, db, "aiko", "staff")
+    page = client.get(f"/stores/{STORE}/shelf").text
+    assert f'href="/ui/live/{STORE}/shelf-1.jpg"' in page and '<rect class="gap"' in page

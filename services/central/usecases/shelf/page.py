@@ -26,13 +26,23 @@ def _open_gaps(session: Session, store_id: str) -> list[EventRow]:
 
 
 def page_data(session: Session, store_id: str, now: datetime) -> dict[str, Any]:
+    from services.central.snapshots.service import latest_live
+
     gaps = _open_gaps(session, store_id)
+    live = latest_live(session, store_id)
     cameras: dict[str, dict[str, Any]] = {}
     for row in sorted(gaps, key=lambda r: r.occurred_at, reverse=True):
-        cam = cameras.setdefault(row.camera_id, {"camera": row.camera_id, "picture": None, "size": None, "gaps": []})
-        evidence = row.evidence or {}
-        if cam["picture"] is None and evidence.get("snapshot_ref"):
-            cam["picture"], cam["size"] = str(row.event_id), evidence.get("frame_size")
+        cam = cameras.get(row.camera_id)
+        if cam is None:
+            # The gaps are drawn on the camera's latest frame: its live picture when one came after the
+            # newest gap, else that gap's evidence picture (boxes are fractions, so either size fits).
+            cam = cameras[row.camera_id] = {"camera": row.camera_id, "picture": None, "size": None, "gaps": []}
+            shot = live.get(row.camera_id)
+            evidence = row.evidence or {}
+            if shot is not None and shot.created_at >= row.received_at:
+                cam["picture"], cam["size"] = f"/ui/live/{store_id}/{row.camera_id}.jpg", [shot.width, shot.height]
+            elif evidence.get("snapshot_ref") and evidence.get("frame_size"):
+                cam["picture"], cam["size"] = f"/ui/evidence/{row.event_id}.jpg", evidence["frame_size"]
         p = row.payload
         cam["gaps"].append({"segment": p["segment"], "sku": p["sku"], "units": p["units_missing"],
                             "share": round(100 * p["gap_fraction"]), "polygon": p.get("polygon") or [],
