@@ -115,8 +115,8 @@ def test_the_worker_queues_a_notice_with_its_picture_and_an_anonymised_clip(tmp_
         blobs = worker.outbox.blobs_for(e["event_id"] for e in queued)
     notices = [e for e in queued if e["type"].startswith("behaviour.")]
     assert notices and all(e["review_required"] for e in notices)
-    first = notices[0]
-    assert first["type"] == "behaviour.restricted_zone" and first["payload"]["path"]
+    first = next(e for e in notices if e["type"] == "behaviour.restricted_zone")  # a loitering notice may come first
+    assert first["payload"]["path"]
     assert "suspect" not in first["explanation"]["summary"].lower()
     data, anonymised = blobs[first["event_id"]]
     jpeg, webm = split_bundle(data)
