@@ -308,7 +308,9 @@ class RestockController:
 
 
 def new_shelf_events(session: Session, store_id: str, after: datetime) -> list[EventRow]:
-    """Shelf events of a store received after ``after``, oldest first."""
+    """Shelf events of a store received at or after ``after``, oldest first. The boundary event comes
+    again in the next round on purpose (another event may share its timestamp); handling is idempotent:
+    a gap already has its task, a refill finds no open task older than itself."""
     return list(session.scalars(select(EventRow).where(
         EventRow.store_id == store_id, EventRow.type.in_(("shelf.gap", "shelf.refilled")),
-        EventRow.received_at > after).order_by(EventRow.received_at, EventRow.occurred_at)))
+        EventRow.received_at >= after).order_by(EventRow.received_at, EventRow.occurred_at)))
