@@ -82,3 +82,16 @@ def test_a_segment_hidden_by_a_person_is_not_a_gap(detector) -> None:  # noqa: A
     assert analyzer.live_state()["segments"]["middle-row"]["hidden"] is True
     assert [e.type for e in run(analyzer, gap, 4)[0]] == []  # the first clear view starts the count
     assert [e.type for e in run(analyzer, gap, 5)[0]] == ["shelf.gap"]
+
+
+def test_a_restarted_worker_does_not_raise_an_open_gap_again(detector) -> None:  # noqa: ANN001
+    before = ShelfAnalyzer(config(), {}, detector=detector)
+    gap, full = frame(GAP_PHOTO), frame(FULL_PHOTO)
+    run(before, gap, 0)
+    assert [e.type for e in run(before, gap, 1)[0]] == ["shelf.gap"]
+    after = ShelfAnalyzer(config(), {}, detector=detector)  # the worker restarts with the saved state
+    after.restore_state(before.durable_state())
+    assert run(after, gap, 10)[0] == [] and run(after, gap, 11)[0] == []  # still the same gap: no second notice
+    run(after, full, 12)
+    events, _ = run(after, full, 13)
+    assert [e.type for e in events] == ["shelf.refilled"] and events[0].payload["gap_for_s"] == 12.0
