@@ -119,6 +119,10 @@ def test_a_call_is_queued_taken_held_transferred_and_ended(client: TestClient, d
         figures = {f.store_id: f for f in calls.figures(s)}
     assert (figures["osaka-02"].handled, figures["osaka-02"].abandoned) == (1, 0)
     assert (figures["tokyo-01"].handled, figures["tokyo-01"].abandoned) == (0, 1)
+    with db.read_session() as s:  # the figures' waits are the calls' own: created → first taken
+        waits = {c.store_id: (c.answered_at - c.created_at).total_seconds() for c in s.query(SignageCall)}
+    assert figures["osaka-02"].mean_wait_s == pytest.approx(waits["osaka-02"]) and figures["osaka-02"].mean_wait_s > 0
+    assert figures["tokyo-01"].wait_s_sum == pytest.approx(waits["tokyo-01"])  # abandoned after a take still waited
     metrics = client.get("/metrics", headers=auth("prom", "metrics:read")).text
     assert 'anshin_signage_calls_total{outcome="handled",store_id="osaka-02"} 1.0' in metrics
     assert 'anshin_signage_calls_total{outcome="abandoned",store_id="tokyo-01"} 1.0' in metrics

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("created_at", UTC_TIME, nullable=False),
         sa.Column("answered_at", UTC_TIME, nullable=True),
+        sa.Column("wait_s", sa.Float(), nullable=True),
         sa.Column("ended_at", UTC_TIME, nullable=True),
         sa.Column("signage_seen_at", UTC_TIME, nullable=False),
         sa.Column("staff", sa.String(128), nullable=True),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from services.central import audit
@@ -130,7 +130,8 @@ def move(session: Session, call: SignageCall, action: str, staff: str, actor: st
     call.state = next_state(call.state, action)
     if action == "take":
         call.staff, call.assigned_to, call.epoch = staff, None, call.epoch + 1
-        call.answered_at = call.answered_at or now
+        if call.answered_at is None:
+            call.answered_at, call.wait_s = now, max(0.0, (now - call.created_at).total_seconds())
     elif action == "transfer":
         if not to or to == staff:
             raise CallError("transfer needs a colleague other than yourself")
@@ -221,23 +222,20 @@ class StoreFigures:
 
 
 def figures(session: Session, since: datetime | None = None, stores: str | None = None) -> list[StoreFigures]:
-    """Waits, handled calls and abandonment per store (calls created since ``since``, if given)."""
-    query = select(SignageCall)
+    """Waits, handled calls and abandonment per store (calls created since ``since``, if given),
+    counted by the database in one grouped query (``wait_s`` is stored when a call is first taken)."""
+    def count_if(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = select(
+        SignageCall.store_id, count_if(SignageCall.state == "waiting"),
+        count_if((SignageCall.state == "ended") & SignageCall.answered_at.is_not(None)),
+        count_if(SignageCall.state == "abandoned"), func.count(SignageCall.wait_s),
+        func.coalesce(func.sum(SignageCall.wait_s), 0.0),
+    ).group_by(SignageCall.store_id).order_by(SignageCall.store_id)
     if since is not None:
         query = query.where(SignageCall.created_at >= since)
     if stores is not None:
         query = query.where(SignageCall.store_id == stores)
-    acc: dict[str, dict[str, float]] = {}
-    for c in session.scalars(query):
-        a = acc.setdefault(c.store_id, {"waiting": 0, "handled": 0, "abandoned": 0, "taken": 0, "wait": 0.0})
-        if c.state == "waiting":
-            a["waiting"] += 1
-        elif c.state == "abandoned":
-            a["abandoned"] += 1
-        elif c.state == "ended" and c.answered_at is not None:
-            a["handled"] += 1
-        if c.answered_at is not None:
-            a["taken"] += 1
-            a["wait"] += (c.answered_at - c.created_at).total_seconds()
-    return [StoreFigures(s, int(a["waiting"]), int(a["handled"]), int(a["abandoned"]),
-                         a["wait"] / a["taken"] if a["taken"] else None, a["wait"]) for s, a in sorted(acc.items())]
+    return [StoreFigures(store, int(waiting), int(handled), int(abandoned), float(wait) / taken if taken else None, float(wait))
+            for store, waiting, handled, abandoned, taken, wait in session.execute(query)]

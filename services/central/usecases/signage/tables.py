@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.central.db.tables import Base
@@ -28,6 +28,7 @@ class SignageCall(Base):
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # first taken
+    wait_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # created → first taken (summed by the figures)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     signage_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)  # last poll of the signage (abandonment)
     staff: Mapped[str | None] = mapped_column(String(128), nullable=True)  # user name serving it now
