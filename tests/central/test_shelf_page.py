@@ -98,3 +98,16 @@ def test_the_gaps_are_drawn_on_the_latest_live_frame_when_there_is_one(client: T
     sign_in(client, db, "aiko", "staff")
     page = client.get(f"/stores/{STORE}/shelf").text
     assert f'href="/ui/live/{STORE}/shelf-1.jpg"' in page and '<rect class="gap"' in page
+
+
+def test_the_tasks_api_lists_open_tasks_for_a_reader(client: TestClient, db: Database, edge: dict[str, str], auth) -> None:  # noqa: ANN001
+    setup_task(client, db, edge)
+    reader = auth("hq", "events:read")
+    body = client.get(f"/api/v1/stores/{STORE}/shelf/tasks", headers=reader).json()
+    assert body["count"] == 1 and body["data"][0]["sku"] == "repellent-spray"
+    assert (body["data"][0]["assignee"], body["data"][0]["fallback_reason"]) == ("staff", "no_robot_free")
+    assert client.get(f"/api/v1/stores/{STORE}/shelf/tasks?state=done", headers=reader).json()["count"] == 0
+    assert client.get(f"/api/v1/stores/{STORE}/shelf/tasks?state=bogus", headers=reader).status_code == 422
+    other = auth("other-store", "events:read", store="elsewhere")
+    assert client.get(f"/api/v1/stores/{STORE}/shelf/tasks", headers=other).status_code == 403
+    assert client.get(f"/api/v1/stores/{STORE}/shelf/tasks").status_code == 401

@@ -13,6 +13,12 @@ from services.central.usecases.shelf.labels import MESSAGES
 from services.contract import UseCase
 
 
+def _api_routes() -> list[APIRouter]:
+    from services.central.usecases.shelf import api
+
+    return [api.router]
+
+
 def _dashboard_routes() -> list[APIRouter]:
     from services.central.usecases.shelf import views
 
@@ -21,5 +27,5 @@ def _dashboard_routes() -> list[APIRouter]:
 
 USE_CASE = CentralUseCase(
     name="shelf", use_case=UseCase.I, messages=MESSAGES, templates=Path(__file__).parent / "templates",
-    dashboard_routes=_dashboard_routes, tables="services.central.usecases.shelf.tables",
+    api_routes=_api_routes, dashboard_routes=_dashboard_routes, tables="services.central.usecases.shelf.tables",
 )
