@@ -35,7 +35,7 @@ MASTER = new_master_key()
 
 def unit(seed: int) -> np.ndarray:
     v = np.random.default_rng(seed).normal(size=128)
-    return (v / np.linalg.norm(v) * 0.9).astype(np.float32)
+    return (v / np.linalg.norm(v)).astype(np.float32)  # unit length, as the edge sends them
 
 
 def near(v: np.ndarray, seed: int, size: float = 0.1) -> list[float]:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from services.contract.usecases.checkout import MATCH_THRESHOLD, MIN_MARGIN, REVIEW_THRESHOLD, Candidate, decide
+from services.contract.usecases.checkout import MATCH_THRESHOLD, MIN_MARGIN, REVIEW_THRESHOLD, Candidate, centroid, decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +160,7 @@ def checkout_simulation(pairs: Sequence[Pair], emb: dict[str, Embedded], enrol: 
                         threshold: float = MATCH_THRESHOLD, review_threshold: float = REVIEW_THRESHOLD,
                         min_margin: float = MIN_MARGIN) -> dict:
     """1:N exits. Members: people with more than ``enrol`` usable photos in the pairs (the first
-    ``enrol`` sorted photos enrol, each other photo is one member exit). Strangers: everyone else
+    ``enrol`` sorted photos enrol, as the template :func:`centroid`; each other photo is one member exit). Strangers: everyone else
     (each of their photos is a stranger exit). Liveness is taken as passed (still photos)."""
     photos: dict[str, list[str]] = defaultdict(list)
     for p in pairs:
@@ -172,7 +172,7 @@ def checkout_simulation(pairs: Sequence[Pair], emb: dict[str, Embedded], enrol: 
     for name, paths in sorted(photos.items()):
         usable = sorted(p for p in paths if emb[p].vector is not None)
         if len(usable) > enrol:
-            gallery[name] = np.stack([emb[p].vector for p in usable[:enrol]])
+            gallery[name] = centroid(np.stack([emb[p].vector for p in usable[:enrol]]))
             exits += [(name, p) for p in usable[enrol:]]
         else:
             exits += [(None, p) for p in paths]
@@ -184,7 +184,7 @@ def checkout_simulation(pairs: Sequence[Pair], emb: dict[str, Embedded], enrol: 
         if e.vector is None:
             counts["ignored_member"] += truth is not None
             continue  # no face: nobody is charged, the person pays at a till
-        dists = sorted((float(np.min(np.linalg.norm(gallery[n] - e.vector, axis=1))), n) for n in names)
+        dists = sorted((float(np.linalg.norm(gallery[n] - e.vector)), n) for n in names)
         best = Candidate(dists[0][1], dists[0][0]) if dists else None
         second = Candidate(dists[1][1], dists[1][0]) if len(dists) > 1 else None
         d = decide(best, second, quality_ok=e.quality_ok, live=True, threshold=threshold,

@@ -26,7 +26,7 @@ from services.central.usecases.checkout.payment import PaymentAdapter, PaymentDe
 from services.central.usecases.checkout.tables import CheckoutBasket, CheckoutCharge, CheckoutMember, CheckoutMemberKey
 from services.contract import Event
 from services.contract.events import Explanation, Severity, UseCase
-from services.contract.usecases.checkout import MATCH_THRESHOLD, MIN_MARGIN, REVIEW_THRESHOLD, Candidate, Decision, decide
+from services.contract.usecases.checkout import MATCH_THRESHOLD, MIN_MARGIN, REVIEW_THRESHOLD, Candidate, Decision, centroid, decide
 
 
 class ConsentRequired(ValueError):
@@ -143,14 +143,14 @@ def gallery(session: Session, master: bytes, store_id: str) -> dict[str, np.ndar
 
 
 def nearest(members: dict[str, np.ndarray], vector: np.ndarray) -> tuple[Candidate | None, Candidate | None]:
-    """Best and second-best member by distance (a member's distance: the nearest of their embeddings).
+    """Best and second-best member by distance to the member's template (:func:`centroid` of their embeddings).
 
     >>> a, b = np.zeros((1, 128), np.float32), np.ones((1, 128), np.float32)
     >>> best, second = nearest({"a": a, "b": b}, np.zeros(128, np.float32))
     >>> best.member_id, second.member_id
     ('a', 'b')
     """
-    ranked = sorted((float(np.min(np.linalg.norm(v - vector, axis=1))), m) for m, v in members.items())
+    ranked = sorted((float(np.linalg.norm(centroid(v) - vector)), m) for m, v in members.items())
     best = Candidate(ranked[0][1], ranked[0][0]) if ranked else None
     second = Candidate(ranked[1][1], ranked[1][0]) if len(ranked) > 1 else None
     return best, second
