@@ -57,7 +57,7 @@ eval_app.command("route")(route_command)  # B: exposure saved by least-exposure 
 eval_app.command("record-floor")(record_floor_command)  # B: a camera's floor.positions over its video
 eval_app.command("forecast")(forecast_eval)  # J: MASE, WAPE, 80 % coverage of sales forecasts
 eval_app.command("shelf")(shelf_command)  # I: empty-shelf detection, P/R/F1/AP at IoU 0.5 and 0.3
-eval_app.command("faces")(faces_command)  # E: face verification FAR/FRR at the shipped threshold
+eval_app.command("faces")(faces_command)  # E: --pairs: face verification FAR/FRR; without: A's YuNet check
 eval_app.command("checkout")(checkout_command)  # E: 1:N exit simulation (false charges, auto-charged, to staff)
 app.add_typer(checkout_app, name="checkout")  # E: anshin checkout demo
 eval_app.command("airtouch")(airtouch_eval)  # D: air-touch press precision/recall, pointing error, latency

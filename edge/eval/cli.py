@@ -245,10 +245,11 @@ from edge.eval.mask import mask_command  # noqa: E402
 eval_app.command("mask")(mask_command)
 
 # Detection sanity on real annotated photos (edge/eval/detect.py).
-from edge.eval.detect import detect_command, faces_command  # noqa: E402
+from edge.eval.detect import detect_command  # noqa: E402
 
 eval_app.command("detect")(detect_command)
-eval_app.command("faces")(faces_command)
+# `anshin eval faces` is mounted by anshin/cli.py from edge/usecases/checkout/evaluate.py: with --pairs it
+# measures face verification (use case E), without it it runs this YuNet check (faces_command).
 
 # Tracking quality of what a camera runs live (edge/eval/track.py).
 from edge.eval.track import track_command  # noqa: E402

@@ -277,8 +277,16 @@ def _typer():  # noqa: ANN202 - imported lazily so the module stays light for te
     return typer
 
 
+def _detect_options():  # noqa: ANN202 - the YuNet detection check's options (edge/eval/detect.py)
+    from edge.eval import detect
+
+    return detect
+
+
 def faces_command(
-    pairs_file: Path = _typer().Option(..., "--pairs", exists=True, dir_okay=False, help="pair CSV: label,path1,path2 (paths relative to it)"),
+    pairs_file: Path | None = _typer().Option(
+        None, "--pairs", exists=True, dir_okay=False,
+        help="pair CSV: label,path1,path2 (paths relative to it); without it: the YuNet face detection check"),
     split: str = _typer().Option("all", "--split", help="all | tune (identity half the thresholds were chosen on) | report"),
     threshold: float = _typer().Option(MATCH_THRESHOLD, "--threshold", help="distance below which a pair is accepted"),
     no_gate: bool = _typer().Option(False, "--no-gate", help="skip the quality gate (face size, flip consistency)"),
@@ -287,8 +295,16 @@ def faces_command(
     cache: Path | None = _typer().Option(None, "--cache", help="embedding cache .npz (default var/checkout/embeddings-<sha>.npz)"),
     no_cache: bool = _typer().Option(False, "--no-cache", help="embed every image again, keep nothing"),
     as_json: bool = _typer().Option(False, "--json", help="print one JSON line"),
+    score: float = _typer().Option(0.6, "--score", min=0.0, max=1.0, help="without --pairs: YuNet minimum face score"),
+    min_size: float = _typer().Option(0.0, "--min-size", min=0.0, help="without --pairs: drop faces smaller than this, pixels"),
+    truth: Path = _detect_options()._TRUTH,
+    media: Path | None = _detect_options()._MEDIA,
 ) -> None:
-    """Face verification (1:1) at the shipped threshold: {pairs, far, frr, threshold, tar_at_far_1e-3, no_face_found}."""
+    """With --pairs: face verification (1:1) at the shipped threshold, {pairs, far, frr, threshold,
+    tar_at_far_1e-3, no_face_found}. Without: YuNet faces on the annotated photos (use case A's check)."""
+    if pairs_file is None:
+        _detect_options().faces_command(score=score, min_size=min_size, truth=truth, media=media, as_json=as_json)
+        return
     pairs, emb = _load(pairs_file, split, cache, no_cache)
     report = faces_report(pairs, emb, threshold, gate=not no_gate)
     report["split"] = split
