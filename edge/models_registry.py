@@ -71,11 +71,14 @@ class ModelEntry(FileRef):
     companions: list[FileRef] = Field(default=[], description="other files the model needs (e.g. a Caffe prototxt)")
     derived_from: str | None = Field(default=None, description="registry name of the model this one was converted from")
     requires: list[str] = Field(default=[], description="registry names of other models it needs at run time (e.g. a backbone)")
-    location: Literal["models_dir", "repo"] = Field(
+    location: Literal["models_dir", "repo", "package"] = Field(
         default="models_dir",
         description="models_dir: fetched into $ANSHIN_MODELS_DIR, never committed; "
-        "repo: trained here and committed, files are paths relative to models/",
+        "repo: trained here and committed, files are paths relative to models/; "
+        "package: shipped inside a pinned Python package (``package``), files are paths inside it",
     )
+    package: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.]+$",
+                                description="importable package holding the files (location: package), e.g. face_recognition_models")
     card: str | None = Field(default=None, description="model card path relative to models/")
 
     @model_validator(mode="after")
@@ -90,7 +93,9 @@ class ModelEntry(FileRef):
             path = PurePosixPath(ref.file)
             if self.location == "models_dir" and len(path.parts) != 1:
                 raise ValueError(f"model {self.name!r}: file {ref.file!r} must be a bare file name in the models directory")
-            if self.location == "repo" and (path.is_absolute() or ".." in path.parts or "\\" in ref.file):
+            if self.location == "package" and not self.package:
+                raise ValueError(f"model {self.name!r}: location package needs `package` (the importable package holding it)")
+            if self.location in ("repo", "package") and (path.is_absolute() or ".." in path.parts or "\\" in ref.file):
                 raise ValueError(f"model {self.name!r}: file {ref.file!r} must be a path inside models/ (relative, no '..')")
         return self
 
@@ -197,6 +202,8 @@ class FileCheck:
                 return (f"{head}: expected sha256 {self.expected_sha256}, got {got}; restore it with git, or, if it was "
                         f"retrained on purpose, update its sha256, bytes and version in the manifest")
             return head
+        if self.location == "package" and self.status is not Status.OK:
+            return f"{head}: {self.status.value} at {self.path}; install the pinned package ({self.source})"
         if self.status is Status.MISSING:
             return f"{head}: not in {self.path.parent}; fetch it from {self.source}"
         if self.status is Status.WRONG_SIZE or self.status is Status.WRONG_HASH:
@@ -204,12 +211,22 @@ class FileCheck:
         return head
 
 
+def _package_dir(package: str | None) -> Path:
+    """The installed folder of ``package`` (found without importing it); a non-existent path when it is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package) if package else None
+    if spec is None or not spec.submodule_search_locations:
+        return Path(f"<package {package} not installed>")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def check_file(model: ModelEntry, ref: FileRef, models_dir: Path, repo_dir: Path = MANIFEST_PATH.parent) -> FileCheck:
     """Presence, size, then sha256 (size first: a cheap way to catch truncated copies).
 
     ``location: repo`` files are looked up under ``repo_dir`` (the manifest's folder), others under ``models_dir``.
     """
-    path = (repo_dir if model.location == "repo" else models_dir) / ref.file
+    path = (repo_dir if model.location == "repo" else _package_dir(model.package) if model.location == "package" else models_dir) / ref.file
 
     def result(status: Status, actual: str | None = None) -> FileCheck:
         return FileCheck(model.name, ref.file, path, status, ref.sha256, actual, model.source, model.location)

@@ -65,6 +65,7 @@ CARDS = {
     "aizoo_face_mask_detection_tflite": ["anshin eval mask"],
     "face_mask_detector_mobilenetv2": ["anshin eval mask", "edge.usecases.entrance.masks.training.scenes"],
     "derived_face_mask_mobilenetv2_dynint8": ["anshin eval mask"],
+    "dlib_face_recognition_resnet_v1": ["anshin eval faces --pairs", "anshin eval checkout"],
 }
 
 
@@ -185,7 +186,7 @@ def test_cli_verify_passes_on_the_shared_models():
     assert result.exit_code == 0, result.stdout
     report = json.loads(result.stdout)
     assert report["ok"] is True
-    assert {f["location"] for f in report["files"]} == {"models_dir", "repo"}
+    assert {f["location"] for f in report["files"]} == {"models_dir", "repo", "package"}
 
 
 # A minimal valid manifest plus one change per row; each error must name the culprit.
