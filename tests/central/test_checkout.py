@@ -57,7 +57,11 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningProvider]:
 
 
 @pytest.fixture
-def kiosk(auth: Callable[..., dict[str, str]]) -> dict[str, str]:
+def kiosk(auth: Callable[..., dict[str, str]], db: Database) -> dict[str, str]:
+    from services.central.stores import set_profile
+
+    with db.unit_of_work() as session:  # face checkout runs only in `identified` stores
+        set_profile(session, STORE, "identified", "JP", actor="test")
     return auth("kiosk", "events:write", store=STORE)
 
 
@@ -233,3 +237,48 @@ def test_the_checkout_page_lists_members_and_doubtful_exits_and_withdraws_in_ja_
     sign_in(client, db, "yui", "staff", locale="ja")
     page = client.get(f"/stores/{STORE}/checkout")
     assert "顔認証決済" in page.text and "撤回済み（テンプレート消去）" in page.text and "同意" in page.text
+
+
+def test_only_identified_stores_run_face_checkout(db: Database, client, auth) -> None:  # noqa: ANN001
+    from services.central.stores import set_profile
+
+    with db.unit_of_work() as session:
+        set_profile(session, "s3", "standard", "JP", actor="test")
+    key = auth("kiosk-3", "events:write", store="s3")
+    before = counts(db)
+    r = client.post("/api/v1/stores/s3/checkout/members", json=enrol_body([unit(1)]), headers=key)
+    assert r.status_code == 409 and "identified" in r.json()["detail"]
+    exit_body = {"exit_id": "g", "camera_id": "exit-1", "embedding": [float(x) for x in unit(1)], "quality_ok": True, "live": True}
+    assert client.post("/api/v1/stores/s3/checkout/exits", json=exit_body, headers=key).status_code == 409
+    assert counts(db) == before
+
+
+def test_staff_confirming_a_doubtful_exit_charges_it_once_and_a_dismissal_charges_nothing(  # noqa: ANN001
+        db: Database, client, kiosk, provider: RunningProvider) -> None:
+    from services.central.review import service as review
+    from services.central.review.machine import Decision
+    from services.central.users.service import actor_of, create_user
+
+    token = PaymentAdapter(provider.url, provider.secret_key).tokenize("4242424242424242")
+    member = client.post(f"/api/v1/stores/{STORE}/checkout/members", json=enrol_body([unit(1)], token), headers=kiosk).json()["member_id"]
+    items = []
+    for exit_id in ("g-confirm", "g-dismiss"):
+        client.post(f"/api/v1/stores/{STORE}/checkout/members/{member}/items", headers=kiosk,
+                    json={"source": "pos", "items": [{"sku": "a", "qty": 1, "unit_yen": 200}]})
+        body = {"exit_id": exit_id, "camera_id": "exit-1", "embedding": near(unit(1), 7), "quality_ok": True, "live": False}
+        assert client.post(f"/api/v1/stores/{STORE}/checkout/exits", json=body, headers=kiosk).json()["outcome"] == "review"
+        with db.read_session() as session:
+            charge = session.scalars(select(CheckoutCharge).where(CheckoutCharge.exit_id == exit_id)).one()
+            items.append(session.scalars(select(ReviewItem.id).where(ReviewItem.event_id == charge.event_id)).one())
+    assert provider.ledger.charges == {}
+    with db.unit_of_work() as session:
+        staff = actor_of(create_user(session, "ken", "correct horse battery", "staff", actor="test").id)
+    for item, decision, reason in ((items[0], Decision.CONFIRM, None), (items[1], Decision.DISMISS, "not the member")):
+        with db.unit_of_work() as session:
+            review.claim(session, item, staff)
+        with db.unit_of_work() as session:
+            review.decide(session, item, staff, decision, reason)
+    with db.read_session() as session:
+        states = dict(session.execute(select(CheckoutCharge.exit_id, CheckoutCharge.state)).all())
+    assert states == {"g-confirm": "charged", "g-dismiss": "dismissed"}
+    assert [c["amount"] for c in provider.ledger.charges.values()] == [200]

@@ -64,6 +64,18 @@ class ExitOut(BaseModel):
     replayed: bool = False
 
 
+def _identified_store(db, store_id: str, settings) -> None:  # noqa: ANN001
+    """Face checkout runs only in stores registered with the ``identified`` privacy profile (DESIGN.md)."""
+    from services.central.stores import get_profile
+
+    with db.read_session() as session:
+        profile = get_profile(session, store_id, settings)
+    if profile.privacy_profile != "identified":
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"store {store_id!r} has privacy profile {profile.privacy_profile!r}; opt-in face checkout needs "
+                            f"'identified' (anshin stores set {store_id} --privacy identified)")
+
+
 def _master() -> bytes:
     try:
         return master_key_from_env()
@@ -72,9 +84,10 @@ def _master() -> bytes:
 
 
 @router.post("/{store_id}/checkout/members", status_code=201)
-def enrol(store_id: str, body: EnrolIn, principal: EventsWriter, db: DatabaseDep) -> dict[str, str]:
+def enrol(store_id: str, body: EnrolIn, principal: EventsWriter, db: DatabaseDep, settings: SettingsDep) -> dict[str, str]:
     """Enrol a consenting customer (422 without consent: nothing is stored)."""
     store_scope(principal, store_id)
+    _identified_store(db, store_id, settings)
     master = _master()
     consent = service.Consent(body.consent, body.consent_version, body.language, body.channel)
     try:
@@ -117,6 +130,7 @@ def add_items(store_id: str, member_id: str, body: ItemsIn, principal: EventsWri
 def exit_gate(store_id: str, body: ExitIn, principal: EventsWriter, db: DatabaseDep, settings: SettingsDep) -> ExitOut:
     """One face at the exit gate. Redelivery of the same ``exit_id`` returns the first answer."""
     store_scope(principal, store_id)
+    _identified_store(db, store_id, settings)
     master = _master()
     try:
         adapter = PaymentAdapter.from_env()
