@@ -2,7 +2,7 @@
 console, in separate browser contexts, set up a WebRTC call through central's signalling with media
 flowing both ways (inbound RTP bytes > 0 on each side, from ``getStats()``); a second store's call
 waits in the queue and is taken after the first is put on hold; a broadcast reaches two signage pages;
-the held call is transferred to a colleague, who takes it."""
+the held call is transferred to a colleague, who takes it; the customer continues it on a phone."""
 
 from __future__ import annotations
 
@@ -146,3 +146,14 @@ def test_remote_service_call_hold_take_another_and_broadcast(new_page, central: 
     handed.get_by_role("button", name="応答").click()
     _media_flows(tokyo, colleague, tokyo_call)
     assert console.locator(f"#queue-rows tr[data-call-id='{tokyo_call}']").count() == 0
+
+    # the customer continues on their phone (the QR code's one-time link): the display lets go, the
+    # colleague's console offers again, media flows between the phone and the colleague
+    link = tokyo.locator("#call-phone-qr").get_attribute("data-link")
+    assert link and "/signage/phone#t=sgp_" in link
+    phone = new_page(width=390, height=844)
+    phone.goto(link)
+    phone.locator("#call").wait_for(state="visible")
+    tokyo.locator("#call-status").filter(has_text="The call continues on your phone").wait_for()
+    _media_flows(phone, colleague, tokyo_call)
+    shot(phone, "signage-phone")

@@ -198,3 +198,33 @@ def test_old_mailbox_messages_are_purged_and_calls_kept(client: TestClient, db: 
     assert texts == ["now"]
     with db.read_session() as s:
         assert s.get(SignageCall, call["id"]) is not None
+
+
+def test_a_call_moves_to_the_customers_phone_once(client: TestClient, db: Database, auth: Auth) -> None:
+    display = _device(auth)
+    call = client.post("/api/v1/signage/calls", headers=display).json()
+    csrf = sign_in(client, db, "sato", "staff")
+    assert client.post(f"/signage/console/calls/{call['id']}/actions/take", headers={"X-CSRF-Token": csrf}).json()["epoch"] == 1
+    link = client.post(f"/api/v1/signage/calls/{call['id']}/phone", headers=display).json()["link"]
+    assert "/signage/phone#t=sgp_" in link
+    link_token = {"Authorization": f"Bearer {link.split('#t=')[1]}"}
+    assert client.get("/api/v1/signage/device", headers={"Authorization": "Bearer sgp_forged"}).status_code == 401
+    cfg = client.get("/api/v1/signage/device", headers=link_token).json()
+    assert cfg["call"]["id"] == call["id"] and cfg["call"]["epoch"] == 2 and cfg["session_token"].startswith("sgp_")
+    assert client.get("/api/v1/signage/device", headers=link_token).status_code == 401  # the link works once
+    phone = {"Authorization": f"Bearer {cfg['session_token']}"}
+    assert client.post("/api/v1/signage/calls", headers=phone).status_code == 403
+    assert client.post(f"/api/v1/signage/calls/{call['id']}/phone", headers=phone).status_code == 403
+    # the display lets go; its late answer is refused; the phone answers the new session
+    moved = client.get("/api/v1/signage/inbox", params={"call_id": call["id"]}, headers=display).json()["messages"]
+    assert moved[-1]["kind"] == "moved"
+    answer = {"kind": "answer", "epoch": 2, "sdp": SDP}
+    assert client.post(f"/api/v1/signage/calls/{call['id']}/signal", headers=display, json=answer).status_code == 409
+    assert client.post(f"/api/v1/signage/calls/{call['id']}/signal", headers=phone, json=answer).status_code == 202
+    assert [m["kind"] for m in client.get("/signage/console/state").json()["messages"]] == ["answer"]
+    # a phone reads only its call's messages: no other store's or call's traffic, no announcements
+    client.post("/signage/console/broadcast", headers={"X-CSRF-Token": csrf}, json={"store_ids": ["tokyo-01"], "text": "hi"})
+    assert client.get("/api/v1/signage/inbox", params={"after": cfg["after"]}, headers=phone).json()["messages"] == []
+    assert client.post(f"/api/v1/signage/calls/{call['id']}/end", headers=phone).json()["state"] == "ended"
+    assert client.get("/api/v1/signage/inbox", headers=phone).status_code == 401  # the call is over: so is the phone's access
+    assert client.get("/signage/phone?lang=ja").status_code == 200

@@ -30,7 +30,7 @@ STATIC = Path(__file__).resolve().parents[2] / "services/central/dashboard/stati
 ANONYMOUS = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}"),
              ("GET", "/floor-guide/{store_id}"), ("GET", "/floor-guide/{store_id}/map"),
              # use case C's signage shell and its scripts: no data; the page signs in with a device key
-             ("GET", "/signage"), ("GET", "/signage-assets/{name}")}
+             ("GET", "/signage"), ("GET", "/signage/phone"), ("GET", "/signage-assets/{name}")}
 
 #: Customer-facing pages of one store: public, but a store without the data they show says 404.
 PUBLIC_PER_STORE = {("GET", "/floor-guide/{store_id}"), ("GET", "/floor-guide/{store_id}/map"),

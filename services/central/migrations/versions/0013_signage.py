@@ -37,10 +37,13 @@ def upgrade() -> None:
         sa.Column("signage_seen_at", UTC_TIME, nullable=False),
         sa.Column("staff", sa.String(128), nullable=True),
         sa.Column("assigned_to", sa.String(128), nullable=True),
+        sa.Column("phone_token_sha256", sa.String(64), nullable=True),
+        sa.Column("phone_at", UTC_TIME, nullable=True),
         sa.Column("epoch", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_signage_calls"),
     )
     op.create_index("ix_signage_calls_store_state", "signage_calls", ["store_id", "state"])
+    op.create_index("ix_signage_calls_phone_token_sha256", "signage_calls", ["phone_token_sha256"])
     op.create_table(
         "signage_messages",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -60,5 +63,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_signage_messages_store_side", table_name="signage_messages")
     op.drop_table("signage_messages")
+    op.drop_index("ix_signage_calls_phone_token_sha256", table_name="signage_calls")
     op.drop_index("ix_signage_calls_store_state", table_name="signage_calls")
     op.drop_table("signage_calls")

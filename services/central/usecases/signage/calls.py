@@ -17,6 +17,8 @@ services.central.usecases.signage.calls.CallError: a call that is ended cannot t
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -28,6 +30,8 @@ from services.central import audit
 from services.central.usecases.signage.tables import SignageCall, SignageMessage
 
 OPEN_STATES = ("waiting", "active", "held")
+#: Prefix of the one-time secrets that move a call to a customer's phone (API keys start ``ank_``).
+PHONE_PREFIX = "sgp_"
 FINAL_STATES = ("ended", "abandoned")
 #: Mailbox messages are kept this long (seconds), then purged.
 MESSAGES_KEPT_S = 3600.0
@@ -143,6 +147,46 @@ def move(session: Session, call: SignageCall, action: str, staff: str, actor: st
     audit.append(session, actor, f"signage.{action}", f"signage_call:{call.id}",
                  {"store_id": call.store_id, "state": call.state, **({"to": to} if to else {})})
     return call
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_phone_token(session: Session, call: SignageCall) -> str:
+    """A one-time secret that lets the customer's phone take this open call over from the display
+    (only its sha256 is stored; a new link replaces the previous one)."""
+    if call.state not in OPEN_STATES:
+        raise CallError(f"a call that is {call.state} cannot move to a phone")
+    if call.phone_at is not None:
+        raise CallError(f"call {call.id} already continues on a phone")
+    token = PHONE_PREFIX + secrets.token_urlsafe(24)
+    call.phone_token_sha256 = _token_digest(token)
+    return token
+
+
+def by_phone_token(session: Session, token: str) -> SignageCall | None:
+    """The open call a phone link belongs to, or None (unknown token, or the call has ended)."""
+    return session.scalar(select(SignageCall).where(
+        SignageCall.phone_token_sha256 == _token_digest(token), SignageCall.state.in_(OPEN_STATES)))
+
+
+def move_to_phone(session: Session, call: SignageCall, actor: str, now: datetime | None = None) -> str | None:
+    """The phone opened its link: the display lets go of the call, a call in progress gets a new
+    media session (the staff's console offers again, now to the phone), and the link's secret is
+    replaced by a session secret returned here (so the link works once). None when the call had
+    already moved (the phone reloaded, with its session secret)."""
+    if call.phone_at is not None:
+        return None
+    now = now or utc_now()
+    call.phone_at, call.signage_seen_at = now, now
+    if call.state == "active":
+        call.epoch += 1
+    session_token = PHONE_PREFIX + secrets.token_urlsafe(24)
+    call.phone_token_sha256 = _token_digest(session_token)
+    send(session, call.store_id, "signage", "moved", {"call_id": call.id, "epoch": call.epoch}, call.id)
+    audit.append(session, actor, "signage.to_phone", f"signage_call:{call.id}", {"store_id": call.store_id})
+    return session_token
 
 
 def hang_up(session: Session, call: SignageCall, device: str, now: datetime | None = None) -> SignageCall:

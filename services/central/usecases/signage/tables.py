@@ -33,6 +33,8 @@ class SignageCall(Base):
     signage_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)  # last poll of the signage (abandonment)
     staff: Mapped[str | None] = mapped_column(String(128), nullable=True)  # user name serving it now
     assigned_to: Mapped[str | None] = mapped_column(String(128), nullable=True)  # transferred to this colleague
+    phone_token_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # phone link secret, hashed
+    phone_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # continued on the customer's phone
     epoch: Mapped[int] = mapped_column(Integer, default=0)  # media session number: stale signalling is ignored
 
     __table_args__ = (Index("ix_signage_calls_store_state", "store_id", "state"),)

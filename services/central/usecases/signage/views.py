@@ -67,7 +67,15 @@ def signage_asset(name: str) -> Response:
 def signage_page(ui: PublicUi, lang: Annotated[str | None, Query(max_length=2)] = None) -> Response:
     if lang in ("ja", "en"):
         ui = dataclasses.replace(ui, t=Translator(lang))
-    return ui.page("signage.html", lang=ui.t.locale)
+    return ui.page("signage.html", lang=ui.t.locale, mode="display", base="/signage")
+
+
+@router.get("/signage/phone")
+def phone_page(ui: PublicUi, lang: Annotated[str | None, Query(max_length=2)] = None) -> Response:
+    """The customer's phone continuing a call: the same shell, signed in by the link's ``#t=`` secret."""
+    if lang in ("ja", "en"):
+        ui = dataclasses.replace(ui, t=Translator(lang))
+    return ui.page("signage.html", lang=ui.t.locale, mode="phone", base="/signage/phone")
 
 
 # ---------------------------------------------------------------------------------------------- console

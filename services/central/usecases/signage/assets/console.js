@@ -141,7 +141,8 @@
     }
     const open = new Set(s.mine.filter((c) => c.state === "active").map((c) => c.id));
     for (const id of Object.keys(pcs)) if (!open.has(Number(id))) closeMedia(id);
-    for (const c of s.mine) if (c.state === "active" && !pcs[c.id]) await offer(c);  // e.g. after a reload
+    // no media session yet (after a reload), or a new one (the customer moved to their phone): offer
+    for (const c of s.mine) if (c.state === "active" && (!pcs[c.id] || pcs[c.id].epoch !== c.epoch)) await offer(c);
     renderQueue(s.queue); renderMine(s.mine); renderColleagues(s.colleagues); renderFigures(s.figures);
   }
 

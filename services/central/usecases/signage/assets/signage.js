@@ -1,24 +1,29 @@
 // Signage client (use case C). Signs in with the display's store-bound device key (kept in local
 // storage; "#key=..." once sets it and is removed from the address), polls its mailbox on central
 // and answers the remote staff's WebRTC offers. Media goes browser to browser; central only relays SDP.
+// On a customer's phone (data-mode="phone", /signage/phone#t=...) the same script continues one call:
+// the link's one-time secret is exchanged for a session secret kept in this tab's session storage.
 "use strict";
 (function () {
-  const KEY_STORE = "anshin_signage_key";
-  const POLL_MS = 500;
   const body = document.body;
+  const PHONE = body.dataset.mode === "phone";
+  const KEY_STORE = PHONE ? "anshin_signage_phone" : "anshin_signage_key";
+  const store = PHONE ? sessionStorage : localStorage;
+  const POLL_MS = 500;
   const $ = (id) => document.getElementById(id);
   const L = body.dataset;
   let key = null, config = null, after = 0, callId = null, epoch = 0, pc = null, localStream = null, polling = false;
   window.anshinSignage = { get pc() { return pc; }, get callId() { return callId; } };  // for tests and diagnostics
 
-  const fragment = new URLSearchParams(location.hash.slice(1)).get("key");
+  const fragment = new URLSearchParams(location.hash.slice(1)).get(PHONE ? "t" : "key");
   if (fragment) {
-    localStorage.setItem(KEY_STORE, fragment);
+    store.setItem(KEY_STORE, fragment);
     history.replaceState(null, "", location.pathname + location.search);
   }
-  key = localStorage.getItem(KEY_STORE);
+  key = store.getItem(KEY_STORE);
 
-  function show(id) { for (const s of ["sign-in", "idle", "call"]) $(s).hidden = s !== id; }
+  function show(id) { for (const s of ["sign-in", "idle", "call", "gone"]) $(s).hidden = s !== id; }
+  function gone(text) { polling = false; closeMedia(); $("gone-text").textContent = text; show("gone"); }
   function status(text) { $("call-status").textContent = text; }
 
   async function api(path, options) {
@@ -32,6 +37,7 @@
   }
 
   function signIn(refused) {
+    if (PHONE) { gone(L.lLinkGone); return; }
     polling = false;
     show("sign-in");
     $("key-error").hidden = !refused;
@@ -53,7 +59,14 @@
     $("store-name").textContent = config.store_name;
     $("phone-qr").src = config.phone_qr;
     $("recording-notice").hidden = !config.recording;
-    show("idle");
+    if (PHONE) {
+      if (config.session_token) { key = config.session_token; store.setItem(KEY_STORE, key); }
+      callId = config.call.id; epoch = 0;
+      show("call");
+      status(config.call.state === "active" ? L.lConnected : config.call.state === "held" ? L.lOnHold : L.lWaiting);
+    } else {
+      show("idle");
+    }
     if (!polling) { polling = true; poll(); }
   }
 
@@ -66,6 +79,8 @@
     closeMedia();
     if (localStream) { localStream.getTracks().forEach((t) => t.stop()); localStream = null; $("local-video").srcObject = null; }
     callId = null; epoch = 0;
+    $("call-phone").hidden = true;
+    if (PHONE) { gone(text); return; }
     status(text);
     setTimeout(() => { if (callId === null) show("idle"); }, 3000);
   }
@@ -74,6 +89,8 @@
     const call = await api("/calls", { method: "POST" });
     callId = call.id; epoch = 0;
     show("call"); status(L.lWaiting);
+    const phone = await api("/calls/" + call.id + "/phone", { method: "POST" }).catch(() => null);
+    if (phone && callId === call.id) { $("call-phone-qr").src = phone.qr; $("call-phone-qr").dataset.link = phone.link; $("call-phone").hidden = false; }
   });
   $("hang-up").addEventListener("click", async () => {
     if (callId !== null) { const id = callId; endCall(L.lEnded); await api("/calls/" + id + "/end", { method: "POST" }).catch(() => {}); }
@@ -135,6 +152,7 @@
     if (m.call_id !== callId) return;
     if (m.kind === "offer" && b.epoch >= epoch) { await answer(b); return; }
     if (m.kind === "hold" || m.kind === "transfer") { closeMedia(); status(L.lOnHold); return; }
+    if (m.kind === "moved") { if (!PHONE) endCall(L.lMoved); return; }
     if (m.kind === "end") { endCall(L.lEnded); }
   }
 
