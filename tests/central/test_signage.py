@@ -171,6 +171,8 @@ def test_store_bound_staff_and_read_only_roles_are_limited(client: TestClient, d
     csrf = sign_in(client, db, "ito", "auditor")
     r = client.post(f"/signage/console/calls/{osaka_call['id']}/actions/take", headers={"X-CSRF-Token": csrf})
     assert r.status_code == 403
+    page = client.get("/signage/console")
+    assert page.status_code == 200 and "can see the queue but not serve calls" in page.text and 'data-may-serve="no"' in page.text
 
 
 def test_the_signage_shell_answers_a_stranger_with_no_data(client: TestClient, auth: Auth) -> None:
