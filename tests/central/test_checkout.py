@@ -39,8 +39,10 @@ def unit(seed: int) -> np.ndarray:
 
 
 def near(v: np.ndarray, seed: int, size: float = 0.1) -> list[float]:
+    """A unit vector about ``size`` away from ``v`` (the edge sends unit-length embeddings)."""
     noise = np.random.default_rng(seed).normal(size=128)
-    return [float(x) for x in v + noise / np.linalg.norm(noise) * size]
+    w = v + noise / np.linalg.norm(noise) * size
+    return [float(x) for x in w / np.linalg.norm(w)]
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +89,8 @@ def test_enrolment_needs_consent_and_stores_nothing_without_it(db: Database, cli
     assert unknown.status_code == 422
     missing = client.post(f"/api/v1/stores/{STORE}/checkout/members", json={"embeddings": [[0.1] * 128]}, headers=kiosk)
     assert missing.status_code == 422
+    raw = client.post(f"/api/v1/stores/{STORE}/checkout/members", json=enrol_body([unit(1) * 1.4]), headers=kiosk)
+    assert raw.status_code == 422 and "unit length" in raw.text
     assert counts(db) == before  # not a member row, key, audit entry or event
     with db.unit_of_work() as session, pytest.raises(service.ConsentRequired):
         service.enrol(session, MASTER, STORE, [unit(1)], service.Consent(False, "2026-11", "en", "kiosk"), "tok", "t")
@@ -178,7 +182,8 @@ def test_doubtful_matches_go_to_staff_and_are_never_charged_automatically(db: Da
                                                                           provider: RunningProvider) -> None:
     adapter = PaymentAdapter(provider.url, provider.secret_key)
     good, declined = adapter.tokenize("4242424242424242"), adapter.tokenize("4000000000000002")
-    twin_a, twin_b = unit(5), unit(5) + np.float32(0.02)  # two members almost equally close
+    twin_a = unit(5)
+    twin_b = (unit(5) + np.float32(0.02)) / np.linalg.norm(unit(5) + np.float32(0.02))  # two members almost equally close
     a = client.post(f"/api/v1/stores/{STORE}/checkout/members", json=enrol_body([twin_a], good), headers=kiosk).json()["member_id"]
     client.post(f"/api/v1/stores/{STORE}/checkout/members", json=enrol_body([twin_b], good), headers=kiosk)
     c = client.post(f"/api/v1/stores/{STORE}/checkout/members", json=enrol_body([unit(6)], declined), headers=kiosk).json()["member_id"]
@@ -189,7 +194,8 @@ def test_doubtful_matches_go_to_staff_and_are_never_charged_automatically(db: Da
         body = {"exit_id": exit_id, "camera_id": "exit-1", "embedding": embedding, "quality_ok": True, "live": live}
         return client.post(f"/api/v1/stores/{STORE}/checkout/exits", json=body, headers=kiosk).json()
 
-    assert exit_("g1", [float(x) for x in (twin_a + twin_b) / 2])["reason"] == "low_margin"
+    mid = (twin_a + twin_b) / np.linalg.norm(twin_a + twin_b)
+    assert exit_("g1", [float(x) for x in mid])["reason"] == "low_margin"
     assert exit_("g2", near(unit(6), 3, 0.38))["reason"] == "between_thresholds"
     assert exit_("g3", near(unit(6), 4), live=False)["reason"] == "liveness"
     # each doubtful exit took the basket to staff; the member shops again, and the card is declined

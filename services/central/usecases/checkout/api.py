@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from services.central.api.deps import DatabaseDep, EventsWriter, SettingsDep, store_scope
@@ -22,7 +22,17 @@ from services.shared.strict import Strict
 
 router = APIRouter(prefix="/api/v1/stores", tags=["checkout"])
 
-Embedding = Annotated[list[Annotated[float, Field(ge=-10.0, le=10.0, allow_inf_nan=False)]], Field(min_length=128, max_length=128)]
+def _unit_length(values: list[float]) -> list[float]:
+    """Templates and exits compare unit-length embeddings (edge/usecases/checkout/faces.py scales them);
+    a raw dlib vector (length about 1.4) would shift every distance, so it is refused, not matched."""
+    norm = float(np.linalg.norm(np.asarray(values, dtype=np.float64)))
+    if not 0.98 <= norm <= 1.02:
+        raise ValueError(f"an embedding must have unit length (got {norm:.3f}); send the edge's flip-averaged, unit-length vector")
+    return values
+
+
+Embedding = Annotated[list[Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)]], Field(min_length=128, max_length=128),
+                      AfterValidator(_unit_length)]
 ExitId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
