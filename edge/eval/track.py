@@ -164,6 +164,26 @@ def run_tracks(video: Path, cadence: Any, last_frame: int, progress_every: int =
     return out, time.perf_counter() - started, detect_frames
 
 
+def parse_frame_range(text: str) -> tuple[int, int]:
+    """``"201-400"`` → ``(201, 400)``: the 1-based frames to score, both ends included.
+
+    >>> parse_frame_range("201-400")
+    (201, 400)
+    >>> parse_frame_range("0-5")
+    Traceback (most recent call last):
+    ...
+    ValueError: --frames must be FIRST-LAST with 1 <= FIRST <= LAST, got '0-5'
+    """
+    first, _, last = text.partition("-")
+    try:
+        lo, hi = int(first), int(last)
+    except ValueError:
+        lo, hi = 0, -1
+    if not 1 <= lo <= hi:
+        raise ValueError(f"--frames must be FIRST-LAST with 1 <= FIRST <= LAST, got {text!r}")
+    return lo, hi
+
+
 DEFAULT_CAMERA = "pets-aisle"
 DEFAULT_GT = Path("pets2009_gt") / "gt_480x360_frames0001-0400.txt"
 
@@ -173,11 +193,15 @@ def track_command(
     gt: Path | None = typer.Option(None, "--gt", help=f"MOTChallenge ground truth; default: MEDIA/{DEFAULT_GT}"),
     config: Path = typer.Option(None, "--config", help="store config whose camera settings to run; default: config/demo-store.yaml"),
     camera: str = typer.Option(DEFAULT_CAMERA, "--camera", help="camera id in that config"),
+    frames: str | None = typer.Option(
+        None, "--frames", help="score only these truth frames, e.g. 201-400 (tracking still runs from frame 1, as live)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
 ) -> None:
     """Tracking quality (MOTA, IDF1, id switches) of what a camera runs live, on MOTChallenge ground truth.
 
     Example: anshin eval track --json   (the demo's PETS camera on frames 1-400 of its video)
+    Example: anshin eval track --frames 201-400 --json   (score the second half only)
     Runs the camera's detector, tracker and detection cadence; scores only the frames the truth covers.
     """
     import json
@@ -203,8 +227,14 @@ def track_command(
         truth = load_mot(gt)
     except (FileNotFoundError, ValueError) as exc:
         raise fail(f"{gt}: {exc}") from exc
+    if frames is not None:
+        try:
+            first, last = parse_frame_range(frames)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        truth = {f: t for f, t in truth.items() if first <= f <= last}
     if not truth:
-        raise fail(f"{gt}: no ground-truth boxes")
+        raise fail(f"{gt}: no ground-truth boxes" + (f" in frames {frames}" if frames else ""))
     try:
         detector = create_detector(cam.detector)
     except (FileNotFoundError, RuntimeError, ValueError) as exc:
@@ -220,6 +250,7 @@ def track_command(
         "fps": round(frames_run / seconds, 2) if seconds else None,
         "frames_run": frames_run,
         "detect_frames": detect_frames,
+        "scored_frames": [min(truth), max(truth)],
         "video": str(video), "gt": str(gt), "config": str(config), "camera": camera,
         "settings": {
             "detector": cam.detector.model_dump(mode="json"),

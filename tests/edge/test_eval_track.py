@@ -73,6 +73,21 @@ def test_command_runs_the_demo_camera_live_settings_on_the_frames_the_truth_cove
     assert 0.3 < figures["mota"] <= 1.0 and 0.0 < figures["idf1"] <= 1.0 and figures["fps"] > 0
 
 
+def test_frames_option_scores_only_that_range_while_tracking_from_the_first_frame():
+    result = CliRunner().invoke(app, ["eval", "track", "--frames", "11-30", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert (figures["frames"], figures["frames_run"], figures["scored_frames"]) == (20, 30, [11, 30])
+    truth = load_mot(GT)
+    assert figures["truth_boxes"] == sum(int((~truth[f].ignored).sum()) for f in range(11, 31))
+
+
+@pytest.mark.parametrize("bad", ["30-11", "0-5", "x-3", "12"])
+def test_frames_option_rejects_a_bad_range(bad):
+    result = CliRunner().invoke(app, ["eval", "track", "--frames", bad])
+    assert result.exit_code == 2 and "--frames must be FIRST-LAST" in result.output
+
+
 def test_the_demo_camera_runs_a_real_low_score_pass():
     """ByteTrack's second association only works if the detector hands over boxes below the high
     threshold: the live settings must let them through, and on the PETS video they must keep people
