@@ -25,7 +25,10 @@ from typing import Annotated, Any
 
 import typer
 
-checkout_app = typer.Typer(help="Use case E: opt-in face checkout (demo, fake payment provider).", no_args_is_help=True)
+from services.central.usecases.checkout.cli import erase_inactive_command
+
+checkout_app = typer.Typer(help="Use case E: opt-in face checkout (demo, erasure of inactive members).", no_args_is_help=True)
+checkout_app.command("erase-inactive")(erase_inactive_command)
 
 STORE = "checkout-demo"
 EXAMPLES = "face_recognition_examples"

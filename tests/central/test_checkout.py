@@ -288,3 +288,31 @@ def test_staff_confirming_a_doubtful_exit_charges_it_once_and_a_dismissal_charge
         states = dict(session.execute(select(CheckoutCharge.exit_id, CheckoutCharge.state)).all())
     assert states == {"g-confirm": "charged", "g-dismiss": "dismissed"}
     assert [c["amount"] for c in provider.ledger.charges.values()] == [200]
+
+
+def test_members_without_a_visit_for_12_months_are_erased(db: Database, tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from typer.testing import CliRunner
+
+    from anshin.cli import app
+
+    consent = service.Consent(True, "2026-11", "en", "kiosk")
+    now = datetime.now(timezone.utc)
+    with db.unit_of_work() as session:
+        old = service.enrol(session, MASTER, STORE, [unit(1)], consent, "tok_o", "kiosk", now=now - timedelta(days=400))
+        came_back = service.enrol(session, MASTER, STORE, [unit(2)], consent, "tok_c", "kiosk", now=now - timedelta(days=400))
+        fresh = service.enrol(session, MASTER, STORE, [unit(3)], consent, "tok_f", "kiosk", now=now - timedelta(days=10))
+        session.add(CheckoutCharge(store_id=STORE, exit_id="e1", member_id=came_back, amount_yen=0, state="empty_basket",
+                                   reason="matched", created_at=now - timedelta(days=30), updated_at=now - timedelta(days=30)))
+    with db.unit_of_work() as session:
+        assert service.erase_inactive(session, now, dry_run=True) == [old]
+    with db.read_session() as session:
+        assert session.get(CheckoutMemberKey, old) is not None  # a dry run changes nothing
+    r = CliRunner().invoke(app, ["checkout", "erase-inactive", "--database-url", str(db.engine.url.render_as_string(hide_password=False))])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["members"] == [old]
+    with db.read_session() as session:
+        assert session.get(CheckoutMemberKey, old) is None and session.get(CheckoutMember, old).state == "withdrawn"
+        assert {m for m in (came_back, fresh) if session.get(CheckoutMemberKey, m) is not None} == {came_back, fresh}
+        assert audit.verify(session).ok

@@ -306,3 +306,25 @@ def on_decided(session: Session, item: Any, event: Any, final_state: str) -> Non
         charge.state = "settled_by_staff"
     finally:
         adapter.close()
+
+
+#: The consent text promises erasure 12 months after the last visit (consent.py).
+INACTIVE_DAYS = 365
+
+
+def erase_inactive(session: Session, now: datetime | None = None, days: int = INACTIVE_DAYS, actor: str = "retention",
+                   dry_run: bool = False) -> list[str]:
+    """Withdraw (crypto-shred) every active member with no enrolment or exit in the last ``days``;
+    returns their ids. A member's last visit is their newest exit, else their enrolment."""
+    from sqlalchemy import func
+
+    at = _now(now)
+    cutoff = at.timestamp() - days * 86400
+    last_exit = dict(session.execute(select(CheckoutCharge.member_id, func.max(CheckoutCharge.created_at))
+                                     .group_by(CheckoutCharge.member_id)).all())
+    stale = [m.member_id for m in session.scalars(select(CheckoutMember).where(CheckoutMember.state == "active"))
+             if max(m.created_at, last_exit.get(m.member_id) or m.created_at).timestamp() < cutoff]
+    if not dry_run:
+        for member_id in stale:
+            withdraw(session, member_id, actor, at)
+    return stale
