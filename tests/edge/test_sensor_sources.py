@@ -458,6 +458,29 @@ def test_runner_keeps_delivering_when_a_subscriber_fails(caplog: pytest.LogCaptu
     assert "ZeroDivisionError: analyzer bug" in caplog.text
 
 
+def test_a_stopped_runner_starts_again() -> None:
+    """A worker's run() may be called twice (anshin bench edge warms up first): its sensors read on."""
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    class OneReading:
+        name = "demo"
+        closed = 0
+
+        def readings(self, stop: threading.Event, max_readings: int | None = None):
+            yield SensorReading("demo", "lux", 10.0, "lx", at, "test")
+
+        def close(self) -> None:
+            self.closed += 1
+
+    seen: list[float] = []
+    source = OneReading()
+    runner = SensorRunner(source, [lambda r: seen.append(r.value)])
+    for _ in range(2):
+        runner.start()
+        runner.stop(5)
+    assert seen == [10.0, 10.0] and source.closed == 2 and not runner.alive
+
+
 @pytest.fixture
 def auth_broker():
     """Our own Mosquitto with users and an ACL: 'sensor' may read store/allowed/#, 'device' may write store/#."""

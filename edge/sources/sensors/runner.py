@@ -60,9 +60,18 @@ class SensorRunner:
         self.subscriber_errors = 0
         self.error: BaseException | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"sensor-{source.name}", daemon=True)
+        self._thread = self._new_thread()
+
+    def _new_thread(self) -> threading.Thread:
+        return threading.Thread(target=self._run, name=f"sensor-{self.source.name}", daemon=True)
 
     def start(self) -> SensorRunner:
+        """Start reading; after :meth:`stop`, start again (a worker's ``run`` may be called twice)."""
+        if self._thread.is_alive():
+            return self
+        if self._thread.ident is not None:  # a thread can only be started once: a fresh one reads on
+            self._stop = threading.Event()
+            self._thread = self._new_thread()
         self._thread.start()
         return self
 
