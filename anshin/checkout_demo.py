@@ -9,6 +9,8 @@ camera (dlib embeddings via face_recognition on ``media/face_recognition_example
 3. An unknown face (``kit_harington/john1.jpeg``) passes the gate: ignored, no row and no file added.
 4. The member comes back, scans one item and a phone showing his photo is held to the camera:
    the liveness cue sees the screen's pixel grid, so it becomes a review item for staff; nothing is charged.
+5. The second member withdraws consent: the key is deleted, the template cannot be read, and the
+   audit chain still verifies.
 
 Like ``anshin.demo`` this is a composition root: it wires edge and central, which never import
 each other. Prints one JSON summary; ``--keep`` leaves central running to look at
@@ -134,6 +136,21 @@ def run_checkout_demo(data_dir: Path = Path("var/checkout-demo"), host: str = "1
                 charge = session.scalars(select(CheckoutCharge).where(CheckoutCharge.exit_id == "gate1-0003")).first()
                 item = session.scalars(select(ReviewItem.id).where(ReviewItem.event_id == charge.event_id)).first() if charge else None
             summary["doubtful_exit"] = {"answer": answer, "review_item": item, "charges_at_provider": len(provider.ledger.charges)}
+            # The second member withdraws at the staff desk: key deleted, template unreadable, chain intact.
+            from services.central import audit
+            from services.central.usecases.checkout.crypto import TemplateUnavailable, master_key_from_env
+            from services.central.usecases.checkout.service import member_template
+
+            withdrawn = kiosk.withdraw(other)
+            with db.read_session() as session:
+                try:
+                    member_template(session, master_key_from_env(), other)
+                    readable = True
+                except TemplateUnavailable:
+                    readable = False
+                chain = audit.verify(session)
+            summary["erasure"] = {"member": other, "status": withdrawn.status_code, "template_readable": readable,
+                                  "audit_chain_ok": chain.ok, "audit_entries": chain.checked}
             summary["pages"] = [f"{server.url}/stores/{STORE}/checkout", f"{server.url}/reviews/{item}" if item else None]
             if keep_s > 0:
                 from services.central.users.cli import generate_password

@@ -31,3 +31,5 @@ def test_checkout_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert doubtful["answer"]["outcome"] == "review" and doubtful["answer"]["member_id"] == member
     assert doubtful["answer"]["reason"] == "liveness" and doubtful["review_item"] is not None
     assert doubtful["charges_at_provider"] == 1  # nothing more was charged
+    assert s["erasure"]["status"] == 200 and s["erasure"]["template_readable"] is False
+    assert s["erasure"]["audit_chain_ok"] is True and s["erasure"]["audit_entries"] > 0

@@ -66,6 +66,10 @@ class CheckoutClient:
         return self._post("/members", {"consent": consent, "consent_version": consent_version, "language": language,
                                        "channel": channel, "payment_token": payment_token, "embeddings": vectors})
 
+    def withdraw(self, member_id: str) -> httpx.Response:
+        """The member withdraws consent (kiosk or staff desk): central deletes the key at once."""
+        return self._post(f"/members/{member_id}/withdraw", {})
+
     def add_items(self, member_id: str, items: Sequence[dict[str, Any]], source: str = "self_scan") -> httpx.Response:
         return self._post(f"/members/{member_id}/items", {"source": source, "items": list(items)})
 
