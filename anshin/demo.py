@@ -104,17 +104,6 @@ def _demo_accounts(app, store, password: str | None) -> dict[str, str]:  # noqa:
     return accounts
 
 
-def _floor_plan(app, store, config_path: Path) -> None:  # noqa: ANN001
-    """Use case B: load ``floors/<store_id>.yaml`` next to the store config into central, if there is one."""
-    from services.central.usecases.floor.plan import load_plan
-    from services.central.usecases.floor.store import set_plan
-
-    path = config_path.resolve().parent / "floors" / f"{store.store_id}.yaml"
-    if path.is_file():
-        with app.state.db.unit_of_work() as session:
-            set_plan(session, load_plan(path), actor="demo")  # FloorPlanError names the problem before anything runs
-
-
 def _simulated_sensors(store) -> list:  # noqa: ANN001 - StoreConfig
     """The demo has no devices: serve each Modbus sensor on 127.0.0.1 that reads the simulated air
     sensor's register map with one (60x time, so CO2 rises over 1000 ppm within a minute). A port
