@@ -23,8 +23,8 @@ overrides per type, ``two_person_types`` replaces the whole list.
 >>> try:
 ...     Settings(two_person_types=["zone.over_capacity"])
 ... except ValidationError as e:
-...     print(e.errors()[0]["loc"], e.errors()[0]["msg"])
-('two_person_types',) Value error, unknown event type 'zone.over_capacity' in two_person_types (ANSHIN_TWO_PERSON_TYPES); known: entrance.fever_suspected, entrance.no_mask, zone.cleared, zone.occupancy, zone.overcrowded
+...     print(e.errors()[0]["loc"], e.errors()[0]["msg"].split(" known: ")[0])
+('two_person_types',) Value error, unknown event type 'zone.over_capacity' in two_person_types (ANSHIN_TWO_PERSON_TYPES);
 """
 
 from __future__ import annotations

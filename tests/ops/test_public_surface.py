@@ -30,11 +30,14 @@ STATIC = Path(__file__).resolve().parents[2] / "services/central/dashboard/stati
 ANONYMOUS = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}"),
              ("GET", "/floor-guide/{store_id}"), ("GET", "/floor-guide/{store_id}/map"),
              # use case C's signage shell and its scripts: no data; the page signs in with a device key
-             ("GET", "/signage"), ("GET", "/signage/phone"), ("GET", "/signage-assets/{name}")}
+             ("GET", "/signage"), ("GET", "/signage/phone"), ("GET", "/signage-assets/{name}"),
+             # use case D's ordering kiosk: the menu, its scripts and the order post (rate-limited, idempotent)
+             ("GET", "/kiosk/{store_id}"), ("GET", "/kiosk-assets/{name}"), ("POST", "/kiosk/{store_id}/orders")}
 
 #: Customer-facing pages of one store: public, but a store without the data they show says 404.
 PUBLIC_PER_STORE = {("GET", "/floor-guide/{store_id}"), ("GET", "/floor-guide/{store_id}/map"),
-                    ("GET", "/signage-assets/{name}")}  # (the walk asks for app.css, not a signage asset: 404)
+                    ("GET", "/signage-assets/{name}"), ("GET", "/kiosk-assets/{name}"),  # (the walk asks for app.css: 404)
+                    ("GET", "/kiosk/{store_id}")}
 
 #: A sample of each kind of route, so the walk cannot silently shrink to the API alone.
 MUST_WALK = {"/api/v1/events", "/metrics", "/queue", "/reviews/{item_id}/decision", "/ui/stream",
