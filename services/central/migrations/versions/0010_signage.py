@@ -1,7 +1,7 @@
 """Use case C remote service through signage (issue 17): calls and the signalling mailbox.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

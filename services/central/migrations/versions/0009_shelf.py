@@ -1,7 +1,7 @@
 """Use case I shelf gaps, restock tasks and robot orders (issue 16): shelf_tasks and shelf_robots.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

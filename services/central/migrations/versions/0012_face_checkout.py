@@ -1,8 +1,8 @@
 """Use case E opt-in face checkout (issue 18): checkout_members, checkout_member_keys,
 checkout_baskets and checkout_charges.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
