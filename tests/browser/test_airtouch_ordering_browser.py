@@ -15,7 +15,7 @@ import numpy as np
 
 from edge.usecases.airtouch.bridge import Bridge, PointerHub, drive
 from edge.usecases.airtouch.config import AirTouchConfig
-from edge.usecases.airtouch.geometry import INDEX_TIP, palm_px
+from edge.usecases.airtouch.geometry import INDEX_TIP, hand_px
 from edge.usecases.airtouch.pointer import AirTouch
 
 from .conftest import STORE, LiveCentral, shot
@@ -25,8 +25,8 @@ SCREEN = (1280, 800)
 
 
 def hand_at(hand: np.ndarray, cfg: AirTouchConfig, xy: tuple[float, float], distance_cm: float) -> np.ndarray:
-    """The real hand scaled to the palm of ``distance_cm`` with its fingertip over screen point ``xy``."""
-    s = cfg.depth.model().palm_at(distance_cm) / palm_px(hand)
+    """The real hand scaled to the size of ``distance_cm`` with its fingertip over screen point ``xy``."""
+    s = cfg.depth.model().size_at(distance_cm) / hand_px(hand)
     out = hand.copy()
     out[:, :2] = (hand[:, :2] - hand[INDEX_TIP, :2]) * s + np.array(cfg.homography().inverse().apply(*xy))
     return out

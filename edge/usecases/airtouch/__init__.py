@@ -2,7 +2,7 @@
 
 A camera above the kiosk screen faces the customer. Per frame, MediaPipe Hands finds the hand
 (:mod:`.detector`); the index fingertip goes through the kiosk's 4-corner homography onto the
-screen (:mod:`.geometry`), the hand's palm size gives its distance to the screen plane with a
+screen (:mod:`.geometry`), the hand's size (its knuckle row) gives its distance to the screen plane with a
 two-point per-kiosk calibration, both are smoothed by One-Euro filters (:mod:`.filters`) and a
 :class:`~.press.PressDetector` turns them into pointer events: ``move``, ``press`` (once per push
 through the virtual plane, or after a dwell), ``release`` and ``lost``. :mod:`.bridge` serves those

@@ -4,7 +4,7 @@
     camera: [640, 480]
     screen: [1280, 800]
     corners: [[460, 140], [180, 140], [180, 340], [460, 340]]   # fingertip at the screen's TL, TR, BR, BL
-    depth: {near: [110, 4.0], far: [75, 20.0]}                   # (palm px, cm to the screen) twice
+    depth: {near: [110, 4.0], far: [75, 20.0]}                   # (hand px, cm to the screen) twice
     press_cm: 4.0
     release_cm: 5.5
 
@@ -41,7 +41,8 @@ class OneEuroConfig(Strict):
 
 
 class DepthCalibrationConfig(Strict):
-    """Two samples of a hand at known distances from the screen: ``[palm_px, cm]`` each."""
+    """Two samples of a hand at known distances from the screen: ``[hand_px, cm]`` each, the hand's
+    size measured as :func:`~edge.usecases.airtouch.geometry.hand_px` (its knuckle row)."""
 
     near: tuple[float, float] = (110.0, 4.0)
     far: tuple[float, float] = (75.0, 20.0)
@@ -67,6 +68,9 @@ class AirTouchConfig(Strict):
     depth: DepthCalibrationConfig = DepthCalibrationConfig()
     press_cm: float = Field(4.0, gt=0, le=30, description="the virtual plane: a press when the fingertip comes closer")
     release_cm: float = Field(5.5, gt=0, le=40, description="the fingertip must go back beyond this before the next press")
+    press_speed_cm_s: float = Field(
+        10.0, ge=0, le=300, description="a plane press also needs the fingertip approaching the screen at least this fast "
+        "(cm/s, over the last 0.1 s): a push moves, a hand resting near the plane does not (0: off)")
     dwell_s: float | None = Field(None, gt=0, le=10, description="also press after holding still this long (None: off)")
     dwell_radius_px: float = Field(25.0, gt=0, le=400, description="how still counts as holding still, screen px")
     dwell_max_cm: float = Field(15.0, gt=0, le=60, description="dwell only counts with the hand this close")

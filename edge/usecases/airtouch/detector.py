@@ -2,7 +2,7 @@
 
 Returns every hand's 21 landmarks in pixels (``x``, ``y``; ``z`` in the same pixel scale,
 relative to the wrist, negative towards the camera). :func:`nearest_hand` picks the hand with
-the largest palm: the one closest to the screen is the one ordering.
+the largest hand (knuckle row): the one closest to the screen is the one ordering.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.usecases.airtouch.geometry import palm_px
+from edge.usecases.airtouch.geometry import hand_px
 
 
 @dataclass(frozen=True)
@@ -60,5 +60,5 @@ class HandDetector:
 
 
 def nearest_hand(hands: list[Hand]) -> Hand | None:
-    """The hand with the largest palm (nearest the camera), or ``None``."""
-    return max(hands, key=lambda h: palm_px(h.landmarks), default=None)
+    """The largest hand (nearest the camera), or ``None``."""
+    return max(hands, key=lambda h: hand_px(h.landmarks), default=None)

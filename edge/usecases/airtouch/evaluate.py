@@ -73,7 +73,7 @@ def detect_latency(trace: dict[str, Any], media: Path, frames: int) -> list[floa
     photo = cv2.imread(str(media / trace["photo"]))
     if photo is None:
         raise FileNotFoundError(f"{media / trace['photo']}: the trace's photo is missing (see ../shared/data/MANIFEST.md)")
-    anchor = Anchor(tuple(trace["anchor"]["tip"]), float(trace["anchor"]["palm"]))
+    anchor = Anchor(tuple(trace["anchor"]["tip"]), float(trace["anchor"]["size"]))
     size = tuple(trace["config"]["camera"])
     out = []
     with HandDetector(video=True) as det:

@@ -1,4 +1,4 @@
-"""Pure geometry of air-touch: the camera-to-screen homography and distance from palm size.
+"""Pure geometry of air-touch: the camera-to-screen homography and distance from hand size.
 
 MediaPipe's 21 hand landmarks: 0 wrist, 5/9/13/17 the finger bases (MCP), 8 the index fingertip.
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 INDEX_TIP, WRIST, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 8, 0, 5, 9, 17
+KNUCKLES = (5, 9, 13, 17)  #: index, middle, ring, pinky bases (MCP), in order across the hand
 
 Point = tuple[float, float]
 
@@ -64,21 +65,31 @@ class Homography:
         return Homography(tuple(tuple(float(v) for v in row) for row in inv))
 
 
-def palm_px(landmarks: np.ndarray) -> float:
-    """Hand size in pixels: the mean side of the wrist / index-base / pinky-base triangle.
+def hand_px(landmarks: np.ndarray) -> float:
+    """Hand size in pixels: the length of the knuckle row, index → middle → ring → pinky base (MCP).
 
-    The palm is rigid, so this barely changes as fingers bend; it shrinks with distance from the
-    camera (pinhole: size ∝ 1 / distance)."""
+    The four finger bases sit on the rigid metacarpal arch, so the row keeps its length whatever the
+    fingers do (a fist, a V-sign, pointing) and shrinks with distance from the camera (pinhole:
+    size ∝ 1 / distance). The wrist is left out on purpose: in video mode MediaPipe places it
+    inconsistently on some hands (on ``victory.jpg`` every wrist-to-base span comes out ~30 % longer
+    than on the still photo, the knuckle row ~7 %), and a hand read too big reads too close and
+    presses while hovering. Turning the hand edge-on only shortens the row, which reads it farther
+    away: that can cost a press, never make one.
+
+    >>> pts = np.zeros((21, 3)); pts[[5, 9, 13, 17], 0] = [0, 20, 38, 54]
+    >>> hand_px(pts)
+    54.0
+    """
     p = np.asarray(landmarks, float)[:, :2]
-    w, i, k = p[WRIST], p[INDEX_MCP], p[PINKY_MCP]
-    return float((np.linalg.norm(w - i) + np.linalg.norm(i - k) + np.linalg.norm(k - w)) / 3)
+    row = p[list(KNUCKLES)]
+    return float(np.linalg.norm(np.diff(row, axis=0), axis=1).sum())
 
 
 @dataclass(frozen=True)
 class DepthModel:
-    """Distance of the hand to the screen plane from its palm size: ``k / palm_px - offset_cm``.
+    """Distance of the hand to the screen plane from its size (:func:`hand_px`): ``k / hand_px - offset_cm``.
 
-    ``k / palm_px`` is the pinhole distance to the camera; ``offset_cm`` is how far the camera sits
+    ``k / hand_px`` is the pinhole distance to the camera; ``offset_cm`` is how far the camera sits
     behind (or, negative, in front of) the screen plane along its axis. Two samples of one hand at
     known distances (the kiosk's calibration) fix both."""
 
@@ -87,18 +98,18 @@ class DepthModel:
 
     @classmethod
     def fit(cls, near: tuple[float, float], far: tuple[float, float]) -> DepthModel:
-        """From two ``(palm_px, distance_cm)`` samples at different distances."""
+        """From two ``(hand_px, distance_cm)`` samples at different distances."""
         (s1, d1), (s2, d2) = near, far
         if s1 <= 0 or s2 <= 0 or abs(1 / s1 - 1 / s2) < 1e-9:
-            raise ValueError("depth calibration needs two positive, different palm sizes")
+            raise ValueError("depth calibration needs two positive, different hand sizes")
         k = (d1 - d2) / (1 / s1 - 1 / s2)
         if k <= 0:
-            raise ValueError("depth calibration: the nearer sample must show the larger palm")
+            raise ValueError("depth calibration: the nearer sample must show the larger hand")
         return cls(k=k, offset_cm=k / s1 - d1)
 
-    def distance_cm(self, palm: float) -> float:
-        return self.k / palm - self.offset_cm
+    def distance_cm(self, size_px: float) -> float:
+        return self.k / size_px - self.offset_cm
 
-    def palm_at(self, distance_cm: float) -> float:
-        """The palm size this model expects at ``distance_cm`` (the inverse; used to render traces)."""
+    def size_at(self, distance_cm: float) -> float:
+        """The hand size this model expects at ``distance_cm`` (the inverse; used to render traces)."""
         return self.k / (distance_cm + self.offset_cm)

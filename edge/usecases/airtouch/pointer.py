@@ -2,12 +2,14 @@
 
 :class:`AirTouch` is fed one frame at a time (``step``) with the chosen hand's 21 landmarks in
 camera pixels, or ``None`` when no hand was found, and answers the :class:`PointerEvent` list of
-that frame. A press fires when the smoothed fingertip distance crosses ``press_cm`` towards the
-screen and re-arms only once it is back beyond ``release_cm`` (hysteresis: one push, one press;
-hovering above the plane never presses).
+that frame. A press fires when the smoothed fingertip distance is within ``press_cm`` of the
+screen while approaching it at ``press_speed_cm_s`` or faster, and re-arms only once it is back
+beyond ``release_cm`` (hysteresis: one push, one press). Hovering above the plane never presses;
+nor does a hand that rests near the plane, where hand-size depth is least sure (a hand seen a
+little larger than calibrated reads a few cm too close): a push is a movement.
 
 >>> cfg = AirTouchConfig()
->>> hand = lambda palm: _hand_at(cfg, (320, 240), palm)
+>>> hand = lambda size: _hand_at(cfg, (320, 240), size)
 >>> touch = AirTouch(cfg)
 >>> kinds = [e.kind for i, p in enumerate([75, 80, 95, 120, 125, 120, 90, 75]) for e in touch.step(i / 10, hand(p))]
 >>> [k for k in kinds if k != "move"]
@@ -17,6 +19,7 @@ hovering above the plane never presses).
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -24,9 +27,10 @@ import numpy as np
 
 from edge.usecases.airtouch.config import AirTouchConfig
 from edge.usecases.airtouch.filters import OneEuroFilter
-from edge.usecases.airtouch.geometry import INDEX_TIP, palm_px
+from edge.usecases.airtouch.geometry import INDEX_TIP, KNUCKLES, hand_px
 
 Kind = Literal["move", "press", "release", "lost"]
+SPEED_WINDOW_S = 0.1  #: approach speed is measured over this much of the recent past
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class AirTouch:
         self._fx, self._fy, self._fd = (OneEuroFilter(**config.pointer.model_dump()), OneEuroFilter(**config.pointer.model_dump()),
                                         OneEuroFilter(**config.distance.model_dump()))
         self._down = False
+        self._recent: deque[tuple[float, float]] = deque()  # (t, smoothed distance) over SPEED_WINDOW_S
         self._seen: float | None = None  # time of the last frame with a hand
         self._last = (0.0, 0.0)
         self._anchor: tuple[float, float, float] | None = None  # dwell: x, y, since
@@ -73,10 +78,11 @@ class AirTouch:
         # beyond the screen's edge the cursor sticks to the edge, like a mouse
         sx, sy = min(max(sx, 0.0), float(w)), min(max(sy, 0.0), float(h))
         x, y = self._fx(sx, t), self._fy(sy, t)
-        d = self._fd(self._depth.distance_cm(palm_px(landmarks)), t)
+        d = self._fd(self._depth.distance_cm(hand_px(landmarks)), t)
         self._seen, self._last = t, (x, y)
         events = [PointerEvent("move", t, x, y, d)]
-        if not self._down and d <= cfg.press_cm:
+        approach = self._approach_speed(t, d)
+        if not self._down and d <= cfg.press_cm and approach >= cfg.press_speed_cm_s:
             self._down = True
             events.append(PointerEvent("press", t, x, y, d, via="plane"))
         elif self._down and d >= cfg.release_cm:
@@ -84,6 +90,15 @@ class AirTouch:
             events.append(PointerEvent("release", t, x, y, d))
         events += self._dwell(t, x, y, d)
         return events
+
+    def _approach_speed(self, t: float, d: float) -> float:
+        """cm/s towards the screen between the oldest kept sample (about SPEED_WINDOW_S ago) and now;
+        0 on a hand's first frame."""
+        self._recent.append((t, d))
+        while len(self._recent) > 2 and t - self._recent[1][0] >= SPEED_WINDOW_S:
+            self._recent.popleft()
+        t0, d0 = self._recent[0]
+        return (d0 - d) / (t - t0) if t > t0 else 0.0
 
     def _dwell(self, t: float, x: float, y: float, d: float) -> list[PointerEvent]:
         cfg = self.config
@@ -103,19 +118,19 @@ class AirTouch:
             return []  # a dropped frame or two: keep the cursor where it is
         x, y = self._last
         self._seen, self._down, self._anchor, self._dwelt = None, False, None, False
+        self._recent.clear()
         for f in (self._fx, self._fy, self._fd):
             f.reset()
         return [PointerEvent("lost", t, x, y)]
 
 
-def _hand_at(config: AirTouchConfig, screen_xy: tuple[float, float], palm: float) -> np.ndarray:
-    """A schematic hand (wrist, index and pinky bases, fingertip; the rest at the wrist) whose tip
-    maps to ``screen_xy`` and whose palm triangle has sides ``palm``; for examples and tests."""
+def _hand_at(config: AirTouchConfig, screen_xy: tuple[float, float], size: float) -> np.ndarray:
+    """A schematic hand (the four finger bases evenly along a straight knuckle row ``size`` px long,
+    the fingertip above; the rest at the wrist) whose tip maps to ``screen_xy``; for examples and tests."""
     tx, ty = config.homography().inverse().apply(*screen_xy)
     pts = np.zeros((21, 3))
-    pts[:, 0], pts[:, 1] = tx, ty + 2 * palm
-    wrist = np.array([tx, ty + 2 * palm])
-    pts[5, :2] = wrist + [-palm / 2, -palm * math.sqrt(3) / 2]
-    pts[17, :2] = wrist + [palm / 2, -palm * math.sqrt(3) / 2]
+    pts[:, 0], pts[:, 1] = tx, ty + 2 * size
+    for i, j in enumerate(KNUCKLES):
+        pts[j, :2] = (tx + size * (i / 3 - 0.5), ty + size)
     pts[INDEX_TIP, :2] = (tx, ty)
     return pts

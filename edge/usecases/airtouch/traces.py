@@ -1,7 +1,7 @@
 """Recorded landmark traces for evaluating air-touch, made from the real hand photos.
 
 Each trace moves one photo of ``media/hands`` along a known path in front of a virtual kiosk: the
-photo is scaled (palm size ↔ distance to the screen, through the kiosk's depth calibration) and
+photo is scaled (hand size ↔ distance to the screen, through the kiosk's depth calibration) and
 shifted (fingertip ↔ screen point, through the inverse of its homography) onto a 640x480 grey
 camera frame, with hand tremor and sensor noise, and MediaPipe Hands (video mode) runs on every
 frame. The trace keeps what MediaPipe found (21 landmarks per frame, or nothing) and the truth:
@@ -26,9 +26,11 @@ from typing import Any
 import numpy as np
 
 from edge.usecases.airtouch.config import AirTouchConfig
-from edge.usecases.airtouch.geometry import INDEX_TIP, palm_px
+from edge.usecases.airtouch.geometry import INDEX_TIP, hand_px
 
 FPS = 30
+#: 2: the hand's size (anchor, render scale) is its knuckle row, no longer the wrist/index/pinky triangle
+VERSION = 2
 HOVER_CM, PUSH_CM, DIP_CM = (14.0, 18.0), 1.5, 8.0
 BACKGROUND = 118  # grey camera background
 SENSOR_NOISE = 3.0  # std of the added pixel noise (0-255)
@@ -39,10 +41,11 @@ PHOTOS = ("fist.jpg", "hand_achintha.jpg", "hand_front_back.jpg", "pointing_up.j
 
 @dataclass(frozen=True)
 class Anchor:
-    """The hand as found on the untouched photo: where its fingertip is and how big its palm is."""
+    """The hand as found on the untouched photo: where its fingertip is and how big the hand is
+    (:func:`~edge.usecases.airtouch.geometry.hand_px`, the knuckle row)."""
 
     tip: tuple[float, float]
-    palm: float
+    size: float
 
 
 def _smooth(a: float, b: float, n: int) -> list[float]:
@@ -99,7 +102,7 @@ def find_anchor(photo: np.ndarray) -> Anchor:
     if hand is None:
         raise ValueError("no hand found on the photo")
     tip = hand.landmarks[INDEX_TIP]
-    return Anchor((float(tip[0]), float(tip[1])), palm_px(hand.landmarks))
+    return Anchor((float(tip[0]), float(tip[1])), hand_px(hand.landmarks))
 
 
 def record(photo_path: Path, seed: int, config: AirTouchConfig | None = None) -> dict[str, Any]:
@@ -121,7 +124,7 @@ def record(photo_path: Path, seed: int, config: AirTouchConfig | None = None) ->
         for i, f in enumerate(planned):
             cx, cy = to_camera.apply(*f["target"])
             cx, cy = cx + rng.normal(0, TREMOR_PX), cy + rng.normal(0, TREMOR_PX)
-            s = depth.palm_at(f["distance_cm"]) / anchor.palm
+            s = depth.size_at(f["distance_cm"]) / anchor.size
             params = (round(s, 5), round(cx - s * anchor.tip[0], 3), round(cy - s * anchor.tip[1], 3))
             noise_seed = [seed, i]
             hand = nearest_hand(det.detect(render_frame(photo, anchor, params, noise_seed, config.camera)))
@@ -130,8 +133,8 @@ def record(photo_path: Path, seed: int, config: AirTouchConfig | None = None) ->
                 "render": list(params), "noise_seed": noise_seed,
                 "landmarks": None if hand is None else np.round(hand.landmarks, 2).tolist(),
             })
-    return {"version": 1, "photo": photo_path.name, "seed": seed, "fps": FPS, "config": config.model_dump(mode="json"),
-            "anchor": {"tip": list(anchor.tip), "palm": anchor.palm}, "actions": actions, "frames": frames}
+    return {"version": VERSION, "photo": photo_path.name, "seed": seed, "fps": FPS, "config": config.model_dump(mode="json"),
+            "anchor": {"tip": list(anchor.tip), "size": anchor.size}, "actions": actions, "frames": frames}
 
 
 def write_traces(media: Path, out: Path, seed: int, photos: tuple[str, ...] = PHOTOS) -> list[Path]:
@@ -153,8 +156,9 @@ def load_traces(folder: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     for path in paths:
         try:
             trace = json.loads(path.read_text(encoding="utf-8"))
-            if trace.get("version") != 1 or not isinstance(trace.get("frames"), list) or not isinstance(trace.get("actions"), list):
-                raise ValueError("not a version-1 air-touch trace (version, frames, actions)")
+            if trace.get("version") != VERSION or not isinstance(trace.get("frames"), list) or not isinstance(trace.get("actions"), list):
+                raise ValueError(f"not a version-{VERSION} air-touch trace (version, frames, actions); "
+                                 "record it again with `anshin airtouch record-traces`")
         except (OSError, ValueError) as exc:
             raise ValueError(f"{path}: {exc}") from None
         yield path, trace
