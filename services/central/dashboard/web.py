@@ -99,6 +99,26 @@ class Ui:
         response.headers.update(headers or {})
         return response
 
+    def sees_store(self, store_id: str) -> bool:
+        """A signed-in viewer sees every store, or only the one their account is bound to."""
+        return self.viewer is not None and self.viewer.store_id in (None, store_id)
+
+    def not_found(self, message_key: str = "err.not_found") -> HTMLResponse:
+        """The 404 page; also what a viewer bound to another store gets (it does not say the store exists)."""
+        return self.page("error.html", status_code=404, message=self.t(message_key))
+
+    def store_chooser(self, section: str, template: str) -> Response:
+        """``/<section>``: a store-bound viewer goes straight to ``/stores/<their store>/<section>``; others
+        choose among the stores central knows (``template`` gets ``stores``)."""
+        from services.central.stores import known_stores
+
+        assert self.viewer is not None
+        if self.viewer.store_id is not None:
+            return RedirectResponse(f"/stores/{self.viewer.store_id}/{section}", status_code=303)
+        with self.db.read_session() as session:
+            stores = known_stores(session)
+        return self.page(template, stores=stores)
+
 
 def _ui(request: Request, viewer: Viewer | None, db: Database, settings: Settings) -> Ui:
     return Ui(request, viewer, Translator(locale_of(request, viewer, db, settings)), db, settings)

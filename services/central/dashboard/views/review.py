@@ -149,20 +149,16 @@ def _conflict_text(message: str, t: Translator, session: Session) -> str:
     return message
 
 
-def _not_found(ui: Ui) -> Response:
-    return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
-
-
 def _page(ui: Ui, item_id: int, status_code: int = 200, error: str | None = None) -> Response:
     assert ui.viewer is not None
     if not 0 < item_id <= MAX_DB_INT:  # no such id can exist; SQLite would overflow past 2**63
-        return _not_found(ui)
+        return ui.not_found()
     now = datetime.now(timezone.utc)
     with ui.db.read_session() as session:
         try:
             item = review.get(session, item_id, ui.viewer.store_id)
         except review.ReviewNotFound:
-            return _not_found(ui)
+            return ui.not_found()
         event = item.event
         context = {
             "item": item, "event": event, "panel": _panel(session, item, ui.viewer, now),
@@ -182,12 +178,12 @@ def review_page(item_id: int, ui: SignedInUi) -> Response:
 def review_panel(item_id: int, ui: SignedInUi) -> Response:
     assert ui.viewer is not None
     if not 0 < item_id <= MAX_DB_INT:
-        return _not_found(ui)
+        return ui.not_found()
     with ui.db.read_session() as session:
         try:
             item = review.get(session, item_id, ui.viewer.store_id)
         except review.ReviewNotFound:
-            return _not_found(ui)
+            return ui.not_found()
         panel = _panel(session, item, ui.viewer, datetime.now(timezone.utc))
     return ui.page("_review_panel.html", panel=panel, reasons=DISMISS_REASONS, error=None)
 
@@ -196,13 +192,13 @@ def _act(ui: Ui, item_id: int, action: Any) -> Response:
     """Run ``action(session, item)`` in one unit of work; a refusal re-renders the page with the reason."""
     assert ui.viewer is not None
     if not 0 < item_id <= MAX_DB_INT:
-        return _not_found(ui)
+        return ui.not_found()
     try:
         with ui.db.unit_of_work() as session:
             item = review.get(session, item_id, ui.viewer.store_id, for_update=True)
             target = action(session, item)
     except review.ReviewNotFound:
-        return _not_found(ui)
+        return ui.not_found()
     except ReviewConflict as e:
         with ui.db.read_session() as session:
             text = _conflict_text(str(e), ui.t, session)

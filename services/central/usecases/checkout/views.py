@@ -9,30 +9,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from services.central.dashboard.access import CsrfViewer
-from services.central.dashboard.web import SignedInUi, Ui
-from services.central.users.sessions import Viewer
+from services.central.dashboard.web import SignedInUi
 
 router = APIRouter(include_in_schema=False)
 
 
-def _allowed(viewer: Viewer | None, store_id: str) -> bool:
-    return viewer is not None and (viewer.store_id is None or viewer.store_id == store_id)
-
-
-def _not_found(ui: Ui) -> Response:
-    return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
-
-
 @router.get("/checkout")
 def checkout_stores(ui: SignedInUi) -> Response:
-    from services.central.stores import known_stores
-
-    assert ui.viewer is not None
-    if ui.viewer.store_id is not None:
-        return RedirectResponse(f"/stores/{ui.viewer.store_id}/checkout", status_code=status.HTTP_303_SEE_OTHER)
-    with ui.db.read_session() as session:
-        stores = known_stores(session)
-    return ui.page("checkout_stores.html", stores=stores)
+    return ui.store_chooser("checkout", "checkout_stores.html")
 
 
 @router.get("/stores/{store_id}/checkout")
@@ -41,8 +25,8 @@ def checkout_page(store_id: str, ui: SignedInUi) -> Response:
     from services.central.usecases.checkout.consent import current
     from services.central.usecases.checkout.tables import CheckoutCharge, CheckoutMember
 
-    if not _allowed(ui.viewer, store_id):
-        return _not_found(ui)
+    if not ui.sees_store(store_id):
+        return ui.not_found()
     with ui.db.read_session() as session:
         members = session.scalars(select(CheckoutMember).where(CheckoutMember.store_id == store_id)
                                   .order_by(CheckoutMember.created_at.desc()).limit(500)).all()
@@ -67,12 +51,12 @@ def withdraw_member(store_id: str, member_id: str, ui: SignedInUi, viewer: CsrfV
     from services.central.usecases.checkout.service import withdraw
     from services.central.usecases.checkout.tables import CheckoutMember
 
-    if not _allowed(viewer, store_id):
-        return _not_found(ui)
+    if not ui.sees_store(store_id):
+        return ui.not_found()
     with ui.db.unit_of_work() as session:
         member = session.get(CheckoutMember, member_id)
         if member is None or member.store_id != store_id:
-            return _not_found(ui)
+            return ui.not_found()
         if member.state == "active":
             withdraw(session, member_id, viewer.actor)
     return RedirectResponse(f"/stores/{store_id}/checkout?withdrawn=1", status_code=status.HTTP_303_SEE_OTHER)

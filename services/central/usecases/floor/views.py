@@ -41,11 +41,6 @@ _public_buckets = TokenBuckets(PUBLIC_RATE_PER_S, PUBLIC_BURST)
 Node = Annotated[str | None, Query(max_length=64)]
 
 
-def _allowed(ui: Ui, store_id: str) -> bool:
-    assert ui.viewer is not None
-    return ui.viewer.store_id is None or ui.viewer.store_id == store_id
-
-
 def _endpoints(state: FloorState, start: str | None, end: str | None) -> tuple[str, str]:
     """The requested places, else the plan's default route, else its first entrance and first checkout (or last place)."""
     nodes = state.plan.nodes
@@ -74,10 +69,6 @@ def _zone_label(state: FloorState, zone: str, locale: str) -> str:
     return zone if area.label is None else (area.label.ja if locale == "ja" else area.label.en)
 
 
-def _not_found(ui: Ui, key: str = "floor.not_found") -> Response:
-    return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t(key))
-
-
 # ---------------------------------------------------------------------------------------------- staff
 
 
@@ -91,17 +82,17 @@ def floors_page(ui: SignedInUi) -> Response:
 
 
 def _staff(ui: Ui, store_id: str, start: str | None, end: str | None, template: str) -> Response:
-    if not _allowed(ui, store_id):
-        return _not_found(ui, "err.not_found")
+    if not ui.sees_store(store_id):
+        return ui.not_found()
     with ui.db.read_session() as session:
         state = floor_state(session, store_id)
         profile = get_profile(session, store_id, ui.settings)
     if state is None:
-        return _not_found(ui)
+        return ui.not_found("floor.not_found")
     try:
         context = _context(ui, state, start, end)
     except UnknownNode:
-        return _not_found(ui, "floor.unknown_node")
+        return ui.not_found("floor.unknown_node")
     return ui.page(template, store_id=store_id, profile=profile, base=f"/stores/{store_id}/floor", **context)
 
 
@@ -123,7 +114,7 @@ def floor_comfort(store_id: str, ui: SignedInUi) -> Response:
     floor page's script falls back to this route, which reads the same values the same way.
     Without the comfort use case (F comfort) installed: 404, and the page says "no readings".
     """
-    if not _allowed(ui, store_id):
+    if not ui.sees_store(store_id):
         return JSONResponse({"detail": "not found"}, status_code=status.HTTP_404_NOT_FOUND, headers=SECURITY_HEADERS)
     try:  # another use case's read: imported only here, so the floor pages work without it
         from services.central.usecases.comfort.reads import latest_comfort
@@ -168,11 +159,11 @@ def _public(request: Request, ui: Ui, store_id: str, start: str | None, end: str
         state = floor_state(session, store_id)
         profile = get_profile(session, store_id, ui.settings)
     if state is None:
-        return _not_found(ui)
+        return ui.not_found("floor.not_found")
     try:
         context = _context(ui, state, start, end)
     except UnknownNode:
-        return _not_found(ui, "floor.unknown_node")
+        return ui.not_found("floor.unknown_node")
     base = f"/floor-guide/{store_id}"
     link = f"{str(request.base_url).rstrip('/')}{base}?start={context['start']}&end={context['end']}&lang={ui.t.locale}"
     qr = segno.make(link, error="m").png_data_uri(scale=4, border=2)

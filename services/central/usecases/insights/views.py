@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,11 +21,6 @@ from services.central.usecases.insights.tables import InsightsReport, PurchasePr
 router = APIRouter(include_in_schema=False)
 
 
-def _allowed(ui: Ui, store_id: str) -> bool:
-    assert ui.viewer is not None
-    return ui.viewer.store_id is None or ui.viewer.store_id == store_id
-
-
 def proposals(session: Session, store_id: str, limit: int = 5) -> list[dict[str, Any]]:
     rows = session.scalars(select(PurchaseProposal).where(PurchaseProposal.store_id == store_id)
                            .order_by(PurchaseProposal.id.desc()).limit(limit)).all()
@@ -33,10 +28,6 @@ def proposals(session: Session, store_id: str, limit: int = 5) -> list[dict[str,
         ReviewItem.event_id.in_([p.event_id for p in rows]))).all()) if rows else {}
     return [{"id": p.id, "state": p.state, "created_at": p.created_at.isoformat(), "lines": p.lines,
              "review_id": items.get(p.event_id)} for p in rows]
-
-
-def _not_found(ui: Ui) -> Response:
-    return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
 
 
 @router.get("/insights")
@@ -50,8 +41,8 @@ def insights_stores(ui: SignedInUi) -> Response:
 
 @router.get("/insights/{store_id}")
 def insights_page(store_id: str, ui: SignedInUi) -> Response:
-    if not _allowed(ui, store_id):
-        return _not_found(ui)
+    if not ui.sees_store(store_id):
+        return ui.not_found()
     with ui.db.read_session() as session:
         report = latest_report(session, store_id)
         props = proposals(session, store_id)
@@ -68,19 +59,19 @@ def _content(ui: Ui, store_id: str) -> dict[str, Any] | None:
 
 @router.get("/insights/{store_id}/plots/{name}.png")
 def insights_plot(store_id: str, name: str, ui: SignedInUi) -> Response:
-    content = _content(ui, store_id) if _allowed(ui, store_id) else None
+    content = _content(ui, store_id) if ui.sees_store(store_id) else None
     draw = {"forecast": render.forecast_figure, "movers": render.movers_figure}.get(name)
     image = render.png(draw(content, ui.t)) if content and draw else None
     if image is None:
-        return _not_found(ui)
+        return ui.not_found()
     return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
 @router.get("/insights/{store_id}/report.pdf")
 def insights_pdf(store_id: str, ui: SignedInUi) -> Response:
-    content = _content(ui, store_id) if _allowed(ui, store_id) else None
+    content = _content(ui, store_id) if ui.sees_store(store_id) else None
     if content is None:
-        return _not_found(ui)
+        return ui.not_found()
     with ui.db.read_session() as session:
         props = proposals(session, store_id)
     name = f"insights-{store_id}-{(content.get('data_until') or '')[:10]}-{ui.t.locale}.pdf"

@@ -79,11 +79,6 @@ def _cameras(session: Session, store_id: str) -> list[CameraView]:
     return [cameras[k] for k in sorted(cameras)]
 
 
-def _allowed(ui: Ui, store_id: str) -> bool:
-    assert ui.viewer is not None
-    return ui.viewer.store_id is None or ui.viewer.store_id == store_id
-
-
 def _store_context(ui: Ui, store_id: str) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     with ui.db.read_session() as session:
@@ -119,20 +114,20 @@ def stores_page(ui: SignedInUi) -> Response:
 
 @router.get("/stores/{store_id}")
 def store_page(store_id: str, ui: SignedInUi) -> Response:
-    if not _allowed(ui, store_id):
+    if not ui.sees_store(store_id):
         return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
     return ui.page("store.html", **{**_store_context(ui, store_id), **_charts_context(ui, store_id)})
 
 
 @router.get("/stores/{store_id}/live")
 def store_live(store_id: str, ui: SignedInUi) -> Response:
-    if not _allowed(ui, store_id):
+    if not ui.sees_store(store_id):
         return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
     return ui.page("_store_live.html", **_store_context(ui, store_id))
 
 
 @router.get("/stores/{store_id}/charts")
 def store_charts(store_id: str, ui: SignedInUi) -> Response:
-    if not _allowed(ui, store_id):
+    if not ui.sees_store(store_id):
         return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
     return ui.page("_store_charts.html", **_charts_context(ui, store_id))

@@ -11,38 +11,22 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.central import audit
 from services.central.dashboard.access import CsrfViewer
-from services.central.dashboard.web import SignedInUi, Ui
+from services.central.dashboard.web import SignedInUi
 from services.central.usecases.shelf import page
-from services.central.users.sessions import Viewer
 
 router = APIRouter(include_in_schema=False)
-
-
-def _allowed(viewer: Viewer | None, store_id: str) -> bool:
-    return viewer is not None and (viewer.store_id is None or viewer.store_id == store_id)
-
-
-def _not_found(ui: Ui) -> Response:
-    return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
 
 
 @router.get("/shelf")
 def shelf_stores(ui: SignedInUi) -> Response:
     """The viewer's store's page, or the stores to choose from."""
-    from services.central.stores import known_stores
-
-    assert ui.viewer is not None
-    if ui.viewer.store_id is not None:
-        return RedirectResponse(f"/stores/{ui.viewer.store_id}/shelf", status_code=status.HTTP_303_SEE_OTHER)
-    with ui.db.read_session() as session:
-        stores = known_stores(session)
-    return ui.page("shelf_stores.html", stores=stores)
+    return ui.store_chooser("shelf", "shelf_stores.html")
 
 
 @router.get("/stores/{store_id}/shelf")
 def shelf_page(store_id: str, ui: SignedInUi) -> Response:
-    if not _allowed(ui.viewer, store_id):
-        return _not_found(ui)
+    if not ui.sees_store(store_id):
+        return ui.not_found()
     with ui.db.read_session() as session:
         data = page.page_data(session, store_id, datetime.now(timezone.utc))
     confirmed = ui.request.query_params.get("confirmed") == "1"
@@ -56,17 +40,17 @@ def confirm_task(store_id: str, task_id: str, ui: SignedInUi, viewer: CsrfViewer
     from services.central.usecases.shelf.controller import OPEN
     from services.central.usecases.shelf.tables import RestockTask
 
-    if not _allowed(viewer, store_id):
-        return _not_found(ui)
+    if not ui.sees_store(store_id):
+        return ui.not_found()
     try:
         tid = uuid.UUID(task_id)
     except ValueError:
-        return _not_found(ui)
+        return ui.not_found()
     now = datetime.now(timezone.utc)
     with ui.db.unit_of_work() as session:
         task = session.get(RestockTask, tid)
         if task is None or task.store_id != store_id:
-            return _not_found(ui)
+            return ui.not_found()
         if task.state in OPEN:
             task.state, task.done_by, task.done_at = "done", "staff", now
             task.refill_s = round(max((now - task.gap_at).total_seconds(), 0.0), 3)

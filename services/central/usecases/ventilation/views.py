@@ -24,10 +24,6 @@ HOURS = 3.0
 NOTICES = ("vent.report.sent", "vent.override.sent")
 
 
-def _allowed(viewer: Viewer | None, store_id: str) -> bool:
-    return viewer is not None and (viewer.store_id is None or viewer.store_id == store_id)
-
-
 def _manager(viewer: Viewer) -> bool:
     # Purges and overrides act on a building: people who may settle escalated reviews (managers, admins).
     return viewer.role.allows(Permission.DECIDE_ESCALATED)
@@ -47,27 +43,16 @@ def _context(ui: Ui, store_id: str) -> dict[str, object]:
     return {"store_id": store_id, "hours": hours, "now": now, **data}
 
 
-def _not_found(ui: Ui) -> Response:
-    return ui.page("error.html", status_code=status.HTTP_404_NOT_FOUND, message=ui.t("err.not_found"))
-
-
 @router.get("/ventilation")
 def ventilation_stores(ui: SignedInUi) -> Response:
     """The viewer's store's page, or the stores to choose from."""
-    from services.central.stores import known_stores
-
-    assert ui.viewer is not None
-    if ui.viewer.store_id is not None:
-        return RedirectResponse(f"/stores/{ui.viewer.store_id}/ventilation", status_code=status.HTTP_303_SEE_OTHER)
-    with ui.db.read_session() as session:
-        stores = known_stores(session)
-    return ui.page("ventilation_stores.html", stores=stores)
+    return ui.store_chooser("ventilation", "ventilation_stores.html")
 
 
 @router.get("/stores/{store_id}/ventilation")
 def ventilation_page(store_id: str, ui: SignedInUi) -> Response:
-    if not _allowed(ui.viewer, store_id):
-        return _not_found(ui)
+    if not ui.sees_store(store_id):
+        return ui.not_found()
     assert ui.viewer is not None
     notice = ui.request.query_params.get("notice", "")
     notice = notice if notice in NOTICES else ""  # only our own messages, never text from the address
@@ -77,8 +62,8 @@ def ventilation_page(store_id: str, ui: SignedInUi) -> Response:
 
 @router.get("/stores/{store_id}/ventilation/panel")
 def ventilation_panel(store_id: str, ui: SignedInUi) -> Response:
-    if not _allowed(ui.viewer, store_id):
-        return _not_found(ui)
+    if not ui.sees_store(store_id):
+        return ui.not_found()
     return ui.page("_ventilation_panel.html", **_context(ui, store_id))
 
 
@@ -98,8 +83,8 @@ def report_infection(
     zones: Annotated[list[str], Form(max_length=64)], visited_from: Annotated[datetime, Form()],
     visited_until: Annotated[datetime, Form()], note: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    if not _allowed(viewer, store_id):
-        return _not_found(ui)
+    if not ui.sees_store(store_id):
+        return ui.not_found()
     if not _manager(viewer):
         return ui.page("error.html", status_code=status.HTTP_403_FORBIDDEN, message=ui.t("vent.managers_only"))
     utc = [t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in (visited_from, visited_until)]
@@ -118,8 +103,8 @@ def override(
     damper_pct: Annotated[float, Form()], fan_pct: Annotated[float, Form()], minutes: Annotated[float, Form()],
     reason: Annotated[str, Form(max_length=500)] = "", clear: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    if not _allowed(viewer, store_id):
-        return _not_found(ui)
+    if not ui.sees_store(store_id):
+        return ui.not_found()
     if not _manager(viewer):
         return ui.page("error.html", status_code=status.HTTP_403_FORBIDDEN, message=ui.t("vent.managers_only"))
     try:
