@@ -63,6 +63,10 @@ class AirTouch:
                                         OneEuroFilter(**config.distance.model_dump()))
         self._down = False
         self._recent: deque[tuple[float, float]] = deque()  # (t, smoothed distance) over SPEED_WINDOW_S
+        # the last raw distances: their median drops a single-frame glitch (MediaPipe now and then
+        # returns one frame with the hand collapsed, which reads as a jump of 20+ cm and would end a
+        # push early and press it twice); one frame of lag
+        self._raw: deque[float] = deque(maxlen=3)
         self._seen: float | None = None  # time of the last frame with a hand
         self._last = (0.0, 0.0)
         self._anchor: tuple[float, float, float] | None = None  # dwell: x, y, since
@@ -78,7 +82,8 @@ class AirTouch:
         # beyond the screen's edge the cursor sticks to the edge, like a mouse
         sx, sy = min(max(sx, 0.0), float(w)), min(max(sy, 0.0), float(h))
         x, y = self._fx(sx, t), self._fy(sy, t)
-        d = self._fd(self._depth.distance_cm(hand_px(landmarks)), t)
+        self._raw.append(self._depth.distance_cm(hand_px(landmarks)))
+        d = self._fd(float(np.median(self._raw)), t)
         self._seen, self._last = t, (x, y)
         events = [PointerEvent("move", t, x, y, d)]
         approach = self._approach_speed(t, d)
@@ -119,6 +124,7 @@ class AirTouch:
         x, y = self._last
         self._seen, self._down, self._anchor, self._dwelt = None, False, None, False
         self._recent.clear()
+        self._raw.clear()
         for f in (self._fx, self._fy, self._fd):
             f.reset()
         return [PointerEvent("lost", t, x, y)]

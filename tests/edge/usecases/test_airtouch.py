@@ -170,6 +170,15 @@ def test_jitter_at_the_plane_presses_once_per_push(real_hand: np.ndarray) -> Non
     assert press.via == "plane" and math.dist((press.x, press.y), (640, 400)) < 2
 
 
+def test_a_one_frame_glitch_at_the_bottom_of_a_push_does_not_press_twice(real_hand: np.ndarray) -> None:
+    """MediaPipe now and then returns one frame with the hand collapsed (seed-3 trace of
+    hand_achintha.jpg: 38 cm read at the bottom of a push); it must not end the push early."""
+    cfg = AirTouchConfig()
+    push = list(np.linspace(15, 1.5, 12)) + [1.5] * 8 + list(np.linspace(1.5, 15, 12)) + [15.0] * 5
+    glitch = push[:15] + [38.0] + push[16:]
+    assert [e.kind for e in run(cfg, real_hand, glitch) if e.kind != "move"] == ["press", "release"]
+
+
 def test_dwell_presses_once_per_stay(real_hand: np.ndarray) -> None:
     cfg = AirTouchConfig(dwell_s=0.8)
     touch = AirTouch(cfg)
