@@ -112,6 +112,15 @@ def test_eval_forecast_prints_the_figures_as_json(tmp_path) -> None:  # type: ig
     got = json.loads(r.stdout.strip().splitlines()[-1])
     assert {"series", "mase", "mase_seasonal_naive", "wape", "coverage_80"} <= set(got)
     assert got["series"] == 2 and got["actuals"].startswith("holdout: the last 8 periods")
+    # --skip 8 scores the 8 weeks before the last 8 (an earlier origin): other weeks, other figures.
+    earlier = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--horizon", "8", "--skip", "8",
+                                       "--models", "snaive,profile_4", "--json"])
+    assert earlier.exit_code == 0, earlier.output
+    before = json.loads(earlier.stdout.strip().splitlines()[-1])
+    assert before["periods_scored"] == 16 and before["actuals"].endswith("without its last 8")
+    assert before["mase"] != got["mase"]
+    both = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--actuals", str(two), "--skip", "8"])
+    assert both.exit_code == 2 and "cannot be combined" in both.output
     bad = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--date-format", "%m/%d/%Y"])
     assert bad.exit_code == 2 and "line 2 Date" in bad.output
     unknown = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--models", "snaive,prophet"])

@@ -2,7 +2,8 @@
 
 Heavy imports (pandas, statsforecast) wait until the command runs: every ``anshin`` command loads
 this module. Without ``--actuals`` the history's last ``--horizon`` periods per series are held
-out and scored; the model choice backtests before them and never sees them.
+out and scored (``--skip N``: the ``--horizon`` periods before the last N, an earlier origin); the
+model choice backtests before them and never sees them.
 
 >>> from services.central.usecases.insights.forecasting import DEFAULT_MODELS as MODELS
 >>> DEFAULT_MODELS == ",".join(MODELS)
@@ -28,6 +29,8 @@ def forecast_eval(
     horizon: Annotated[int, typer.Option(help="periods to forecast and score")] = 8,
     actuals: Annotated[Path | None, typer.Option(help="CSV of the periods after the history; "
                                                  "omit to hold out the history's last --horizon periods")] = None,
+    skip: Annotated[int, typer.Option(min=0, help="without --actuals: first drop the history's last SKIP periods "
+                                       "(an earlier rolling origin, e.g. 8 = the validation fold)")] = 0,
     series: Annotated[str, typer.Option(help="column naming the series")] = "Store",
     date: Annotated[str, typer.Option(help="date column")] = "Date",
     value: Annotated[str, typer.Option(help="value column")] = "Weekly_Sales",
@@ -57,10 +60,14 @@ def forecast_eval(
     except ImportRejected as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(2) from None
-    source = str(actuals) if actuals else f"holdout: the last {horizon} periods of {history}"
+    if actuals and skip:
+        typer.echo("--skip holds out periods of --history; it cannot be combined with --actuals", err=True)
+        raise typer.Exit(2)
+    source = str(actuals) if actuals else f"holdout: the last {horizon} periods of {history}" + (
+        f" without its last {skip}" if skip else "")
     if act is None:
         rank = hist.groupby("unique_id")["ds"].rank(method="first", ascending=False)
-        hist, act = hist[rank > horizon], hist[rank <= horizon]
+        hist, act = hist[rank > horizon + skip], hist[(rank > skip) & (rank <= horizon + skip)]
     try:
         settings = ForecastSettings(season_length=season, freq=freq, horizon=horizon, windows=windows, pooling=pooling,
                                     models=tuple(m.strip() for m in models.split(",") if m.strip()))

@@ -241,8 +241,16 @@ def cut_history(history: pd.DataFrame, periods: int) -> pd.DataFrame:
 
 
 def _combine(values: pd.DataFrame, name: str) -> pd.Series:
+    """The mean of an ensemble's members; NaN wherever a member could not forecast (an ensemble
+    scored as the mean of the members present would be a different forecaster in that window).
+
+    >>> _combine(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, np.nan]}), "a+b").tolist()
+    [2.0, nan]
+    """
     cols = name.split("+")
-    return values[cols].mean(axis=1) if all(c in values for c in cols) else pd.Series(np.nan, index=values.index)
+    if not all(c in values for c in cols):
+        return pd.Series(np.nan, index=values.index)
+    return values[cols].mean(axis=1, skipna=False)
 
 
 def backtest(history: pd.DataFrame, settings: ForecastSettings, engine: Engine = "local",
