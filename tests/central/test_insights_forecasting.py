@@ -125,3 +125,15 @@ def test_eval_forecast_prints_the_figures_as_json(tmp_path) -> None:  # type: ig
     assert bad.exit_code == 2 and "line 2 Date" in bad.output
     unknown = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--models", "snaive,prophet"])
     assert unknown.exit_code == 2 and "unknown model 'prophet'" in unknown.output
+
+
+def test_an_ensemble_is_not_scored_where_a_member_could_not_forecast() -> None:
+    # profile_20 needs 24 weeks at season 4: the second origin (22 weeks) is too short for it.
+    weeks = pd.date_range("2024-01-05", periods=30, freq="W-FRI")
+    hist = pd.DataFrame({"unique_id": "s", "ds": weeks, "y": [10.0 + (i % 4) + 0.1 * i for i in range(30)]})
+    settings = ForecastSettings(season_length=4, freq="W-FRI", horizon=4, windows=2, models=("snaive", "profile_20"))
+    mae, errors = backtest(hist, settings)
+    assert errors.loc[errors["window"] == 2, "profile_20"].isna().all()
+    assert errors.loc[errors["window"] == 2, "profile_20+snaive"].isna().all()  # not the snaive forecast alone
+    assert mae.loc["s"].dropna().index.tolist() == ["snaive"]  # neither profile_20 nor its ensemble competes
+    assert forecast(hist, settings).chosen == {"s": "snaive"}  # the only forecaster scored on both origins
