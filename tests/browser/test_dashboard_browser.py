@@ -264,7 +264,7 @@ def test_live_store_view_shows_the_picture_zones_and_occupancy(new_page, central
     expect(camera.locator("img")).to_be_visible()
     expect(camera.locator("svg polygon.zone")).to_have_count(1)
     expect(camera.locator("tr[data-zone='plaza']")).to_contain_text(f"{report.payload['count']} / 2")
-    expect(page.get_by_role("heading", name="最近のイベント")).to_be_visible()
+    expect(page.get_by_role("heading", name="アラートとお知らせ（直近24時間）")).to_be_visible()  # the list became alerts + charts
     shot(page, "07-store-view-ja")
 
 

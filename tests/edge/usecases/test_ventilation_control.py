@@ -36,7 +36,7 @@ def test_dcv_meets_the_goal_against_fixed_maximum_on_the_demo_counts() -> None:
     for strategy in ("dcv", "fixed"):
         result = _sim("--hours", "12", "--occupancy", "demo", "--strategy", strategy, "--json")
         assert result.exit_code == 0, result.output
-        runs[strategy] = json.loads(result.output)
+        runs[strategy] = json.loads(result.stdout)
     dcv, fixed = runs["dcv"], runs["fixed"]
     assert set(dcv) >= {"co2_p95_ppm", "co2_max_ppm", "minutes_over_1000ppm", "fan_kwh", "purge_minutes_to_5_ach"}
     assert dcv["zone_minutes"] == 720 and dcv["share_over_1000ppm"] <= 0.01
@@ -51,7 +51,7 @@ def test_a_crowd_the_air_handler_cannot_serve_shows_up_in_the_figures(tmp_path: 
     crowd.write_text("time_s,sales-floor\n0,20\n3600,150\n7200,20\n")  # 150 people need > 6000 m³/h
     result = _sim("--hours", "3", "--occupancy", str(crowd), "--json")
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["minutes_over_1000ppm"] > 0 and doc["co2_max_ppm"] > 1000
 
 
