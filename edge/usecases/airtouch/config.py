@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import Field, model_validator
 
 from edge.usecases.airtouch.geometry import DepthModel, Homography
 from services.shared.strict import Strict
+from services.shared.yaml_files import load_yaml_model
 
 Pair = tuple[float, float]
 
@@ -92,10 +92,4 @@ class AirTouchConfig(Strict):
 
 def load_config(path: Path) -> AirTouchConfig:
     """Read a kiosk's YAML; errors name the file and the field."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ValueError(f"{path}: cannot read air-touch config: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: an air-touch config is a mapping of settings")
-    return AirTouchConfig.model_validate(raw)
+    return load_yaml_model(path, AirTouchConfig, what="an air-touch config")

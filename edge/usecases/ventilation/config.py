@@ -20,11 +20,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from edge.usecases.ventilation.physics import MET
 from services.shared.strict import Strict
+from services.shared.yaml_files import load_yaml_model
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
@@ -195,13 +195,4 @@ class VentilationConfigError(ValueError):
 
 def load(path: str | Path) -> VentilationConfig:
     """Read and check a site's ventilation config."""
-    path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise VentilationConfigError(f"{path}: {exc}") from None
-    try:
-        return VentilationConfig.model_validate(doc)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
-        raise VentilationConfigError(f"{path}: {problems}") from None
+    return load_yaml_model(path, VentilationConfig, VentilationConfigError, what="a ventilation config")

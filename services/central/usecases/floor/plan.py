@@ -33,11 +33,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from services.contract.events import Identifier
 from services.shared.strict import Strict
+from services.shared.yaml_files import load_yaml_model
 
 Metres = Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)]
 Point = tuple[Metres, Metres]
@@ -179,17 +179,5 @@ class FloorPlanError(ValueError):
 
 
 def load_plan(path: Path) -> FloorPlan:
-    """Read and validate a floor plan YAML file."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FloorPlanError(f"{path}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise FloorPlanError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise FloorPlanError(f"{path}: must be a YAML mapping with store_id, size_m, nodes, edges")
-    try:
-        return FloorPlan.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors(include_url=False)]
-        raise FloorPlanError(f"{path}: " + "; ".join(lines)) from None
+    """Read and validate a floor plan YAML file (:class:`FloorPlanError` names the file and each field)."""
+    return load_yaml_model(path, FloorPlan, FloorPlanError, what="a floor plan")

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from services.contract.events import Identifier
 from services.shared.strict import Strict
+from services.shared.yaml_files import load_yaml_model
 
 
 class SkuSettings(Strict):
@@ -69,19 +69,7 @@ class ShelfConfigError(ValueError):
 
 
 def load_config(path: Path) -> ShelfConfig:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ShelfConfigError(f"{path}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise ShelfConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ShelfConfigError(f"{path}: must be a YAML mapping with store_id and skus")
-    try:
-        cfg = ShelfConfig.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors(include_url=False)]
-        raise ShelfConfigError(f"{path}: " + "; ".join(lines)) from None
+    cfg = load_yaml_model(path, ShelfConfig, ShelfConfigError, what="a shelf config")
     if cfg.floor is not None and not cfg.floor.is_absolute():
         cfg = cfg.model_copy(update={"floor": (Path(path).parent / cfg.floor).resolve()})
     if cfg.demo is not None and not cfg.demo.camera_config.is_absolute():
