@@ -81,18 +81,26 @@ def floors_page(ui: SignedInUi) -> Response:
     return ui.page("floors.html", stores=stores)
 
 
-def _staff(ui: Ui, store_id: str, start: str | None, end: str | None, template: str) -> Response:
-    if not ui.sees_store(store_id):
-        return ui.not_found()
+def _plan_and_route(ui: Ui, store_id: str, start: str | None, end: str | None) -> Response | tuple[Any, dict[str, Any]]:
+    """The store's profile and the page context of its route, or the 404 page (no plan, unknown place)."""
     with ui.db.read_session() as session:
         state = floor_state(session, store_id)
         profile = get_profile(session, store_id, ui.settings)
     if state is None:
         return ui.not_found("floor.not_found")
     try:
-        context = _context(ui, state, start, end)
+        return profile, _context(ui, state, start, end)
     except UnknownNode:
         return ui.not_found("floor.unknown_node")
+
+
+def _staff(ui: Ui, store_id: str, start: str | None, end: str | None, template: str) -> Response:
+    if not ui.sees_store(store_id):
+        return ui.not_found()
+    found = _plan_and_route(ui, store_id, start, end)
+    if isinstance(found, Response):
+        return found
+    profile, context = found
     return ui.page(template, store_id=store_id, profile=profile, base=f"/stores/{store_id}/floor", **context)
 
 
@@ -155,15 +163,10 @@ def _public(request: Request, ui: Ui, store_id: str, start: str | None, end: str
         return limited
     if lang in ("ja", "en"):
         ui = dataclasses.replace(ui, t=Translator(lang))
-    with ui.db.read_session() as session:
-        state = floor_state(session, store_id)
-        profile = get_profile(session, store_id, ui.settings)
-    if state is None:
-        return ui.not_found("floor.not_found")
-    try:
-        context = _context(ui, state, start, end)
-    except UnknownNode:
-        return ui.not_found("floor.unknown_node")
+    found = _plan_and_route(ui, store_id, start, end)
+    if isinstance(found, Response):
+        return found
+    profile, context = found
     base = f"/floor-guide/{store_id}"
     link = f"{str(request.base_url).rstrip('/')}{base}?start={context['start']}&end={context['end']}&lang={ui.t.locale}"
     qr = segno.make(link, error="m").png_data_uri(scale=4, border=2)
