@@ -27,10 +27,12 @@ from typing import Annotated, Any
 
 import typer
 
+from edge.usecases.checkout.cli import gate_command
 from services.central.usecases.checkout.cli import erase_inactive_command
 
-checkout_app = typer.Typer(help="Use case E: opt-in face checkout (demo, erasure of inactive members).", no_args_is_help=True)
+checkout_app = typer.Typer(help="Use case E: opt-in face checkout (demo, exit gate, erasure of inactive members).", no_args_is_help=True)
 checkout_app.command("erase-inactive")(erase_inactive_command)
+checkout_app.command("gate")(gate_command)  # the exit camera: one exit per passage
 
 STORE = "checkout-demo"
 EXAMPLES = "face_recognition_examples"
