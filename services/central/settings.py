@@ -129,6 +129,7 @@ class Settings(BaseSettings):
     retention_live_hours: float = Field(default=1, gt=0, description="hours a live picture is kept (none under `minimal`)")
     retention_interval_s: float = Field(default=3600, ge=0, description="central purges every this many seconds; 0: only `anshin retention run`")
     retention_partitions_ahead: int = Field(default=2, ge=1, le=24, description="PostgreSQL: monthly event partitions created ahead of the current month")
+    checkout_inactive_days: int = Field(default=365, ge=1, description="face checkout (use case E): the schedule erases (deletes the key of) members with no enrolment or exit in this many days; the consent text promises 12 months")
 
     # Remote service through signage (use case C): WebRTC goes browser to browser; central only relays signalling.
     signage_ice_servers: list[IceServer] = Field(

@@ -316,3 +316,43 @@ def test_members_without_a_visit_for_12_months_are_erased(db: Database, tmp_path
         assert session.get(CheckoutMemberKey, old) is None and session.get(CheckoutMember, old).state == "withdrawn"
         assert {m for m in (came_back, fresh) if session.get(CheckoutMemberKey, m) is not None} == {came_back, fresh}
         assert audit.verify(session).ok
+
+
+def test_centrals_retention_schedule_erases_inactive_members_audited(make_settings: Callable[..., object]) -> None:
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    from fastapi.testclient import TestClient
+    from prometheus_client import REGISTRY
+
+    from services.central.api.app import create_app
+
+    settings = make_settings(retention_interval_s=0.2, checkout_inactive_days=30)  # configurable; 365 by default
+    app = create_app(settings)
+    consent = service.Consent(True, "2026-11", "en", "kiosk")
+    now = datetime.now(timezone.utc)
+    before = REGISTRY.get_sample_value("anshin_retention_purged_total", {"kind": "checkout_members"}) or 0.0
+    try:
+        db = app.state.db
+        with db.unit_of_work() as session:
+            old = service.enrol(session, MASTER, STORE, [unit(1)], consent, "tok_o", "kiosk", now=now - timedelta(days=40))
+            fresh = service.enrol(session, MASTER, STORE, [unit(2)], consent, "tok_f", "kiosk", now=now - timedelta(days=20))
+        with TestClient(app):
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                with db.read_session() as session:
+                    if session.get(CheckoutMember, old).state == "withdrawn":
+                        break
+                time.sleep(0.1)
+            else:
+                raise AssertionError("central's schedule did not erase the member inactive for 40 days")
+        with db.read_session() as session:
+            assert session.get(CheckoutMemberKey, old) is None and session.get(CheckoutMember, old).template_ciphertext is None
+            assert session.get(CheckoutMember, fresh).state == "active" and session.get(CheckoutMemberKey, fresh) is not None
+            erasures = session.scalars(select(AuditEntry).where(AuditEntry.action == "checkout.withdraw")).all()
+            assert [(e.actor, e.subject) for e in erasures] == [("retention", f"checkout_member:{old}")]
+            assert audit.verify(session).ok
+        after = REGISTRY.get_sample_value("anshin_retention_purged_total", {"kind": "checkout_members"}) or 0.0
+        assert after - before == 1
+    finally:
+        app.state.db.dispose()

@@ -1,4 +1,5 @@
-"""The purge schedule inside central: one retention run every ``retention_interval_s`` seconds.
+"""The purge schedule inside central: one retention run every ``retention_interval_s`` seconds,
+then the erasure of face checkout members inactive for ``checkout_inactive_days`` (365).
 
 Started with the app's lifespan (``api/app.py``); 0 turns it off (tests, or a deployment that
 runs ``anshin retention run`` from cron instead). Runs in a worker thread, so a long purge never
@@ -35,17 +36,36 @@ def run_and_count(db: Database, settings: Settings) -> PurgeReport:
     return report
 
 
+def erase_inactive_members(db: Database, settings: Settings) -> list[str]:
+    """Face checkout (use case E): crypto-shred members unseen for ``checkout_inactive_days``, as the
+    consent text promises; each erasure is audited (``checkout.withdraw`` by ``retention``)."""
+    from services.central.usecases.checkout.service import erase_inactive
+
+    with db.unit_of_work() as session:
+        erased = erase_inactive(session, days=settings.checkout_inactive_days, actor="retention")
+    if erased:
+        metrics.RETENTION_PURGED.labels("checkout_members").inc(len(erased))
+    return erased
+
+
+#: The schedule's jobs, run in this order each interval; one failing does not stop the next.
+JOBS = (run_and_count, erase_inactive_members)
+
+
 async def _loop(db: Database, settings: Settings) -> None:
     while True:
         # Sleep first: a replica that restarts often does not purge at every start, and a test's
         # short-lived app never purges unless it sets a short interval.
         await asyncio.sleep(settings.retention_interval_s)
-        try:
-            report = await asyncio.to_thread(run_and_count, db, settings)
-            if any(report.counts().values()):
-                log.info("retention purged %s", report.counts())
-        except Exception:  # keep the schedule alive; the next run retries
-            log.exception("retention run failed")
+        for job in JOBS:
+            try:
+                done = await asyncio.to_thread(job, db, settings)
+                if isinstance(done, PurgeReport) and any(done.counts().values()):
+                    log.info("retention purged %s", done.counts())
+                elif isinstance(done, list) and done:
+                    log.info("retention erased %d inactive face checkout member(s)", len(done))
+            except Exception:  # keep the schedule alive; the next run retries
+                log.exception("retention job %s failed", job.__name__)
 
 
 @asynccontextmanager
