@@ -273,6 +273,9 @@ class ExitSender:
                 if item is None:
                     return
                 self._deliver(*item)
+            except Exception:  # an unexpected answer must not stop the deliveries that follow
+                self.stats.refused += 1
+                log.exception("exit %s: delivery failed; not retried", item[0] if item else "?")
             finally:
                 self._queue.task_done()
 

@@ -112,3 +112,14 @@ def test_the_gate_command_refuses_a_store_without_the_identified_profile_and_a_m
     out = runner.invoke(checkout_app, ["gate", "--config", str(yaml), "--camera", "exit-1", "--max-frames", "2", "--drain-timeout", "0"])
     assert out.exit_code == 0, out.output
     assert '"frames": 2' in out.output and '"passages": 0' in out.output
+
+
+def test_an_unexpected_answer_does_not_stop_the_exits_after_it() -> None:
+    from edge.usecases.checkout.client import CheckoutClient
+
+    central = Answers([httpx.Response(200, text="<html>proxy error</html>"), httpx.Response(200, json={"outcome": "ignored"})])
+    sender = ExitSender(CheckoutClient("", "k", "s1", http=central), "exit-1", sleep=lambda s: None)
+    sender.submit("exit-1-a", observation())
+    sender.submit("exit-1-b", observation())
+    assert sender.close(drain_timeout_s=10) == 0
+    assert central.exit_ids == ["exit-1-a", "exit-1-b"] and sender.stats.outcomes == {"ignored": 1} and sender.stats.refused == 1
