@@ -1,7 +1,7 @@
 """``anshin shelf demo``: use case I's closed loop in one process, on real photos and real services.
 
 A simulated IP camera serves shelf photos (``media/empty_shelf``) as a live MJPEG stream; an edge
-worker runs the shelf analyzer on it (the fine-tuned gap detector) and posts ``shelf.gap`` /
+worker runs the shelf analyzer on it (the gap detector trained here) and posts ``shelf.gap`` /
 ``shelf.refilled`` to central over HTTP with evidence pictures; the restock loop turns gaps into
 tasks and sends VDA 5050 orders over the MQTT broker (127.0.0.1:1883) to a simulated AMR; the
 next photo shows the shelf refilled and the task completes. The AMR's second order fails at the

@@ -1,6 +1,6 @@
 """Two ways to find empty shelf space in a frame, behind one interface ``detect(bgr) -> (boxes, scores)``.
 
-* :class:`LearnedGapDetector`: our fine-tuned YOLO (``models/weights/anshin_shelf_gap_v1.pt``, see its
+* :class:`LearnedGapDetector`: our YOLO trained from scratch (``models/weights/anshin_shelf_gap_v1.pt``, see its
   card): boxes of empty shelf space directly.
 * :class:`ProductGapDetector`: geometry on the SKU-110K product detector's boxes: products are grouped
   into shelf rows by their vertical centre, and a horizontal stretch between two neighbours wider than
@@ -32,7 +32,7 @@ class GapDetector(Protocol):
 
 
 class LearnedGapDetector:
-    """The fine-tuned empty-shelf detector (ultralytics, CPU)."""
+    """The empty-shelf detector trained here (ultralytics, CPU)."""
 
     name = "learned"
 

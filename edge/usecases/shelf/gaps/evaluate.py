@@ -7,7 +7,7 @@ of other photos leaves everything. ``--split all`` scores every file and says ho
 
 Approaches (``--approach``):
 
-* ``learned``: the fine-tuned detector (:class:`~edge.usecases.shelf.gaps.detectors.LearnedGapDetector`);
+* ``learned``: the detector trained here (:class:`~edge.usecases.shelf.gaps.detectors.LearnedGapDetector`);
 * ``product_rows``: gaps between SKU-110K product boxes along rows (geometry only);
 * ``combined``: learned boxes, minus those mostly covered by detected products;
 * ``fixed``: a floor: the 4 k-means centres of the training photos' gap boxes, predicted on every photo.
