@@ -14,7 +14,8 @@ from services.central.usecases.insights.importing import ColumnMapping, read_ser
 
 WALMART = ColumnMapping(date="Date", date_format="%d-%m-%Y", series="Store", value="Weekly_Sales")
 # Small and quick, still real: three stores, the fast candidates, two rolling origins.
-QUICK = ForecastSettings(season_length=52, freq="W-FRI", horizon=8, windows=2, models=("snaive", "ets", "profile_4"))
+QUICK = ForecastSettings(season_length=52, freq="W-FRI", horizon=8, windows=2, models=("snaive", "ets", "profile_4"),
+                         combine="choose")
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,19 @@ def test_scores_of_a_holdout_are_finite_and_beat_nothing_by_construction(walmart
     assert got["mase_seasonal_naive"] != got["mase"]
 
 
+def test_the_mean_rule_averages_every_candidate_the_history_is_long_enough_for(walmart: pd.DataFrame) -> None:
+    mean_rule = QUICK.model_copy(update={"combine": "mean"})
+    fc = forecast(walmart, mean_rule)
+    assert fc.chosen == {u: "ets+profile_4+snaive" for u in ("1", "2", "3")}
+    members = [forecast(walmart, QUICK.model_copy(update={"models": (m,)})).table for m in ("ets", "profile_4", "snaive")]
+    expected = np.mean([t["mean"].to_numpy() for t in members], axis=0)
+    np.testing.assert_allclose(fc.table["mean"].to_numpy(), expected, rtol=1e-9)
+    # A store with 60 weeks is too short for MSTL (two seasons + 1): it gets the mean of the others.
+    short = walmart[walmart.groupby("unique_id")["ds"].rank(ascending=False) <= 60]
+    with_mstl = QUICK.model_copy(update={"combine": "mean", "models": ("mstl", "profile_4", "snaive")})
+    assert forecast(short, with_mstl).chosen == {u: "profile_4+snaive" for u in ("1", "2", "3")}
+
+
 def test_intermittent_series_get_croston_or_tsb() -> None:
     days = pd.date_range("2024-01-01", periods=70, freq="D")
     rng = np.random.default_rng(7)
@@ -121,6 +135,18 @@ def test_eval_forecast_prints_the_figures_as_json(tmp_path) -> None:  # type: ig
     assert before["mase"] != got["mase"]
     both = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--actuals", str(two), "--skip", "8"])
     assert both.exit_code == 2 and "cannot be combined" in both.output
+    # --origin scores the 8 weeks after a date from the history up to it (the season-matched origin).
+    dated = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--horizon", "8",
+                                     "--origin", "2011-09-02", "--models", "snaive,profile_4", "--json"])
+    assert dated.exit_code == 0, dated.output
+    year_before = json.loads(dated.stdout.strip().splitlines()[-1])
+    assert year_before["periods_scored"] == 16 and year_before["actuals"].endswith("after 2011-09-02, forecast from "
+                                                                                    "the periods up to it")
+    assert year_before["mase"] not in (got["mase"], before["mase"])
+    for clash in (["--origin", "2011-09-02", "--skip", "8"], ["--origin", "2011-09-02", "--actuals", str(two)]):
+        r = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), *clash])
+        assert r.exit_code == 2 and "cannot be combined" in r.output
+    assert CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--origin", "2/9/2011"]).exit_code == 2
     bad = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--date-format", "%m/%d/%Y"])
     assert bad.exit_code == 2 and "line 2 Date" in bad.output
     unknown = CliRunner().invoke(app, ["eval", "forecast", "--history", str(two), "--models", "snaive,prophet"])
@@ -131,7 +157,8 @@ def test_an_ensemble_is_not_scored_where_a_member_could_not_forecast() -> None:
     # profile_20 needs 24 weeks at season 4: the second origin (22 weeks) is too short for it.
     weeks = pd.date_range("2024-01-05", periods=30, freq="W-FRI")
     hist = pd.DataFrame({"unique_id": "s", "ds": weeks, "y": [10.0 + (i % 4) + 0.1 * i for i in range(30)]})
-    settings = ForecastSettings(season_length=4, freq="W-FRI", horizon=4, windows=2, models=("snaive", "profile_20"))
+    settings = ForecastSettings(season_length=4, freq="W-FRI", horizon=4, windows=2, models=("snaive", "profile_20"),
+                                combine="choose")
     mae, errors = backtest(hist, settings)
     assert errors.loc[errors["window"] == 2, "profile_20"].isna().all()
     assert errors.loc[errors["window"] == 2, "profile_20+snaive"].isna().all()  # not the snaive forecast alone

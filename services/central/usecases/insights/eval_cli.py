@@ -2,8 +2,9 @@
 
 Heavy imports (pandas, statsforecast) wait until the command runs: every ``anshin`` command loads
 this module. Without ``--actuals`` the history's last ``--horizon`` periods per series are held
-out and scored (``--skip N``: the ``--horizon`` periods before the last N, an earlier origin); the
-model choice backtests before them and never sees them.
+out and scored (``--skip N``: the ``--horizon`` periods before the last N, an earlier origin;
+``--origin DATE``: the ``--horizon`` periods after DATE, from the history up to DATE, e.g. the same
+weeks one year before the file's end); the model choice backtests before them and never sees them.
 
 >>> from services.central.usecases.insights.forecasting import DEFAULT_MODELS as MODELS
 >>> DEFAULT_MODELS == ",".join(MODELS)
@@ -16,12 +17,13 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-DEFAULT_MODELS = "snaive,ets,mstl,profile_4,profile_13"
+DEFAULT_MODELS = "arima,mstl,profile_4,profile_8"
 
 
 def forecast_eval(
@@ -31,6 +33,8 @@ def forecast_eval(
                                                  "omit to hold out the history's last --horizon periods")] = None,
     skip: Annotated[int, typer.Option(min=0, help="without --actuals: first drop the history's last SKIP periods "
                                        "(an earlier rolling origin, e.g. 8 = the validation fold)")] = 0,
+    origin: Annotated[str | None, typer.Option(help="without --actuals: forecast from the history up to this date "
+                                               "(YYYY-MM-DD) and score the --horizon periods after it")] = None,
     series: Annotated[str, typer.Option(help="column naming the series")] = "Store",
     date: Annotated[str, typer.Option(help="date column")] = "Date",
     value: Annotated[str, typer.Option(help="value column")] = "Weekly_Sales",
@@ -39,7 +43,10 @@ def forecast_eval(
     freq: Annotated[str, typer.Option(help="pandas frequency of the periods")] = "W-FRI",
     windows: Annotated[int, typer.Option(help="rolling origins in the backtest that chooses the models")] = 2,
     models: Annotated[str, typer.Option(help="comma-separated candidates")] = DEFAULT_MODELS,
-    pooling: Annotated[float, typer.Option(help="weight of the all-series backtest error in each series' choice")] = 0.5,
+    combine: Annotated[str, typer.Option(help="mean (of every candidate that can forecast a series) or choose "
+                                         "(per series by backtest)")] = "mean",
+    pooling: Annotated[float, typer.Option(help="--combine choose: weight of the all-series backtest error "
+                                           "in each series' choice")] = 0.5,
     engine: Annotated[str, typer.Option(help="local or dask (uses DASK_SCHEDULER_ADDRESS if set)")] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
@@ -60,16 +67,29 @@ def forecast_eval(
     except ImportRejected as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(2) from None
-    if actuals and skip:
-        typer.echo("--skip holds out periods of --history; it cannot be combined with --actuals", err=True)
+    if (actuals and (skip or origin)) or (skip and origin):
+        typer.echo("--actuals, --skip and --origin cannot be combined: each names the periods scored", err=True)
         raise typer.Exit(2)
     source = str(actuals) if actuals else f"holdout: the last {horizon} periods of {history}" + (
         f" without its last {skip}" if skip else "")
-    if act is None:
+    if origin is not None:
+        try:
+            cut = pd.Timestamp(datetime.strptime(origin, "%Y-%m-%d"))
+        except ValueError:
+            typer.echo(f"--origin {origin!r} is not a YYYY-MM-DD date", err=True)
+            raise typer.Exit(2) from None
+        after = hist[hist["ds"] > cut]
+        hist, act = hist[hist["ds"] <= cut], after[after.groupby("unique_id")["ds"].rank(method="first") <= horizon]
+        if hist.empty or act.empty:
+            typer.echo(f"--origin {origin}: the history needs periods on both sides of it", err=True)
+            raise typer.Exit(2)
+        source = f"holdout: the {horizon} periods of {history} after {origin}, forecast from the periods up to it"
+    elif act is None:
         rank = hist.groupby("unique_id")["ds"].rank(method="first", ascending=False)
         hist, act = hist[rank > horizon + skip], hist[(rank > skip) & (rank <= horizon + skip)]
     try:
         settings = ForecastSettings(season_length=season, freq=freq, horizon=horizon, windows=windows, pooling=pooling,
+                                    combine=combine,  # type: ignore[arg-type]  # validated here
                                     models=tuple(m.strip() for m in models.split(",") if m.strip()))
     except ValidationError as e:
         typer.echo(f"bad forecast settings: {e}", err=True)
@@ -83,7 +103,7 @@ def forecast_eval(
     chosen = pd.Series(fc.chosen).value_counts().to_dict()
     result = {**figures, "horizon": horizon, "actuals": source, "models_chosen": chosen,
               "settings": settings.model_dump(mode="json"),
-              "note": "models chosen by rolling-origin backtest inside the history; the scored periods are never seen"}
+              "note": "models and intervals from rolling-origin backtests inside the history; the scored periods are never seen"}
     typer.echo(json.dumps(result, indent=None if as_json else 2, sort_keys=True))
 
 

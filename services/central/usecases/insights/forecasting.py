@@ -2,10 +2,19 @@
 
 The candidates are statsforecast's seasonal naive, AutoETS, AutoARIMA and MSTL (trend by ETS),
 Croston and TSB for intermittent item demand, and a level-scaled seasonal profile (last seasons'
-shape, each divided by its own recent level, times today's level) implemented here. Each series
-gets the candidate, or the mean of two or three candidates, whose mean absolute error over the last
-``windows`` rolling origins *inside its history* (never the period forecast), scaled by the series'
-level and blended with the same forecaster's mean over all series (``pooling``), was lowest.
+shape, each divided by its own recent level, times today's level) implemented here.
+
+Two ways to combine them (``combine``):
+
+* ``mean`` (the weekly sales default): every regular series gets the mean of all candidates that
+  can forecast it (a member too short for its history drops out: MSTL asks 105 weeks). The
+  default four, ARIMA + MSTL + profile_4 + profile_8, were picked by a backtest over 19 origins
+  inside the file (docs/usecases/insights.md, "Toward the goal"), where a fixed mean beat the
+  per-series choice at every late origin.
+* ``choose``: each series gets the candidate, or the mean of two or three candidates, whose mean
+  absolute error over the last ``windows`` rolling origins *inside its history* (never the period
+  forecast), scaled by the series' level and blended with the same forecaster's mean over all
+  series (``pooling``), was lowest. Intermittent series are always chosen this way.
 
 Intervals are empirical: the chosen forecaster's backtest errors, divided by each series' scale
 (mean absolute value), pooled over all series of the run, give the error quantiles around the
@@ -19,7 +28,7 @@ Leakage: every backtest window and the final forecast see only ``history`` up to
 >>> weeks = pd.date_range("2024-01-05", periods=30, freq="W-FRI")
 >>> hist = pd.DataFrame({"unique_id": "s1", "ds": weeks, "y": [10.0 + (i % 4) for i in range(30)]})
 >>> fc = forecast(hist, ForecastSettings(season_length=4, freq="W-FRI", horizon=4,
-...                                      models=("snaive", "profile_4"), windows=2))
+...                                      models=("snaive", "profile_4"), windows=2, combine="choose"))
 >>> fc.table[["ds", "mean", "model"]].to_string(index=False)
 '        ds  mean     model\\n2024-08-02  12.0 profile_4\\n2024-08-09  13.0 profile_4\\n2024-08-16  10.0 profile_4\\n2024-08-23  11.0 profile_4'
 """
@@ -39,8 +48,9 @@ from services.shared.strict import Strict
 
 #: Candidate names this module knows; ``profile_<k>`` takes any recent-level window k.
 STATS_MODELS = ("snaive", "ets", "arima", "mstl", "croston", "tsb")
-#: Weekly retail default: no ARIMA (slow on 52-week seasons for a small gain in backtests).
-DEFAULT_MODELS = ("snaive", "ets", "mstl", "profile_4", "profile_13")
+#: Weekly retail default, averaged (``combine="mean"``): the lowest mean MASE over 5 season-matched
+#: and 14 rolling origins inside the file (see the module docstring).
+DEFAULT_MODELS = ("arima", "mstl", "profile_4", "profile_8")
 INTERMITTENT_MODELS = ("croston", "tsb", "snaive")
 
 Engine = Literal["local", "dask"]
@@ -60,7 +70,10 @@ class ForecastSettings(Strict):
                                                  description="candidates for series with many zero periods")
     intermittent_share: float = Field(default=0.3, ge=0.0, le=1.0,
                                       description="a series with at least this share of zero periods is intermittent")
-    ensembles: bool = Field(default=True, description="also consider the mean of every 2 and 3 candidates")
+    combine: Literal["mean", "choose"] = Field(
+        default="mean", description="regular series: mean of every candidate that can forecast the series, "
+        "or choose one (or a mean of 2-3) per series by backtest")
+    ensembles: bool = Field(default=True, description="choose: also consider the mean of every 2 and 3 candidates")
     pooling: float = Field(default=0.5, ge=0.0, le=1.0,
                            description="weight of the all-series mean backtest error in each series' choice "
                            "(0: each series alone; with few backtest periods, its own error is noisy)")
@@ -284,7 +297,7 @@ def backtest(history: pd.DataFrame, settings: ForecastSettings, engine: Engine =
     # NaN where a candidate could not forecast a window (too short then): it is not comparable.
     abs_err = table[models].sub(table["y"], axis=0).abs().assign(unique_id=table["unique_id"])
     mae = abs_err.groupby("unique_id")[models].agg(lambda s: float(s.mean()) if s.notna().all() else np.nan)
-    if settings.ensembles:
+    if settings.ensembles and len(models) > 1:  # one candidate has no ensembles (pandas fails on none)
         combos = ["+".join(c) for k in (2, 3) for c in itertools.combinations(sorted(models), k)]
         for name in combos:
             table[name] = _combine(table, name)
@@ -330,16 +343,43 @@ def choose(mae: pd.DataFrame, scale: pd.Series | None = None, pooling: float = 0
     return out
 
 
+def fixed_means(history: pd.DataFrame, kinds: dict[str, list[str]], settings: ForecastSettings) -> dict[str, str]:
+    """``combine="mean"``: each regular series' forecaster is the mean of the candidates its history
+    is long enough for (intermittent series are left to the per-series choice).
+
+    >>> weeks = pd.date_range("2024-01-05", periods=60, freq="W-FRI")
+    >>> h = pd.concat([pd.DataFrame({"unique_id": u, "ds": weeks[-n:], "y": 1.0}) for u, n in (("a", 60), ("b", 54))])
+    >>> s = ForecastSettings(models=("mstl", "profile_4", "snaive"))
+    >>> fixed_means(h, {"a": list(s.models), "b": list(s.models)}, s)
+    {'a': 'profile_4+snaive', 'b': 'snaive'}
+    """
+    lengths = history.groupby("unique_id")["ds"].size()
+    out: dict[str, str] = {}
+    for uid, names in kinds.items():
+        if list(names) != list(settings.models):
+            continue
+        usable = sorted(n for n in names if lengths[uid] >= min_length(n, settings.season_length))
+        if usable:
+            out[uid] = "+".join(usable)
+    return out
+
+
 def interval_quantiles(errors: pd.DataFrame, chosen: dict[str, str], scale: pd.Series, level: int) -> tuple[float, float]:
     """Lower and upper quantiles of the chosen forecasters' backtest errors (actual - forecast),
-    each divided by its series' scale, pooled over series: the interval is mean + q * scale."""
+    each divided by its series' scale, pooled over series: the interval is mean + q * scale.
+    A mean (``combine="mean"``) with a member too short for a backtest window is taken there
+    over the members present: a short series' errors still count, as the nearest forecaster's."""
     pooled: list[np.ndarray] = []
     for uid, name in chosen.items():
         rows = errors[errors["unique_id"] == uid]
-        f = _combine(rows, name)
+        present = [c for c in name.split("+") if c in rows]
+        f = rows[present].mean(axis=1, skipna=True) if present else pd.Series(np.nan, index=rows.index)
         e = ((rows["y"] - f) / max(float(scale.get(uid, 1.0)), 1e-9)).dropna().to_numpy()
         pooled.append(e)
-    allerr = np.concatenate(pooled) if pooled else np.zeros(1)
+    allerr = np.concatenate(pooled) if pooled else np.zeros(0)
+    if allerr.size == 0:
+        raise ValueError("no backtest window has a forecast to size the intervals with: the series are too short "
+                         f"for {', '.join(sorted(set(chosen.values())))} at {len(errors['window'].unique())} windows")
     tail = (100 - level) / 200
     return float(np.quantile(allerr, tail)), float(np.quantile(allerr, 1 - tail))
 
@@ -352,11 +392,13 @@ def forecast(history: pd.DataFrame, settings: ForecastSettings | None = None, en
     history = _clean(history)
     mae, errors = backtest(history, settings, engine, progress)
     scale = history.groupby("unique_id")["y"].apply(lambda s: float(np.mean(np.abs(s))))
+    kinds = _candidates_by_series(history, settings)
     chosen = choose(mae, scale, settings.pooling)
+    if settings.combine == "mean":
+        chosen.update(fixed_means(history, kinds, settings))
     q_lo, q_hi = interval_quantiles(errors, chosen, scale, settings.level)
     if progress:
         progress("final forecast")
-    kinds = _candidates_by_series(history, settings)
     fc = _one_origin(history, kinds, settings, engine)
     wide = fc.pivot_table(index=["unique_id", "ds"], columns="model", values="value").reset_index()
     parts = []
