@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from edge.detections import Detections
 from edge.tracking import kalman
+from edge.tracking.appearance import appearance_distance, box_appearances
 from edge.tracking.config import TrackerConfig
 from edge.tracking.matching import assign, fused_cost
 from services.shared.boxes import box_iou
@@ -63,6 +64,7 @@ class Track:
         confirmed: matched in two consecutive frames (or created in the tracker's first frame).
         state: :class:`TrackState`.
         expired: was once lost for longer than the buffer (see :func:`_keep_lost`).
+        appearance: running colour appearance, when the tracker uses one.
     """
 
     track_id: int
@@ -74,6 +76,7 @@ class Track:
     confirmed: bool
     state: TrackState = TrackState.TRACKED
     expired: bool = False
+    appearance: npt.NDArray[np.float32] | None = None  # colour histogram (appearance_weight > 0 only)
 
     @property
     def xyxy(self) -> npt.NDArray[np.float64]:
@@ -176,12 +179,15 @@ class ByteTracker:
         self._next_id = 1
         self._tracked: list[Track] = []  # state TRACKED, confirmed or not, in a stable order
         self._lost: list[Track] = []
+        self._looks: npt.NDArray[np.float32] | None = None  # this frame's detection appearances
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Detections:
         """Advance one frame; ``frame`` (BGR) is accepted for trackers that use pixels (ByteTrack does not)."""
         self._frame += 1
         config = self.config
         high, low = _split_by_score(detections, config)
+        self._looks = (box_appearances(frame, detections.xyxy)
+                       if config.appearance_weight > 0 and frame is not None else None)
         xyah = kalman.xyxy_to_xyah(detections.xyxy)
         unconfirmed = [t for t in self._tracked if not t.confirmed]
         pool = [t for t in self._tracked if t.confirmed] + self._lost
@@ -197,7 +203,7 @@ class ByteTracker:
         waiting = [pool[r] for r in first.unmatched_rows if pool[r].state == TrackState.TRACKED]
         second = assign(1.0 - box_iou(_boxes(waiting), detections.xyxy[low]), _LOW_SCORE_MAX_COST)
         for r, c in second.matches:
-            self._correct(waiting[r], int(low[c]), xyah)
+            self._correct(waiting[r], int(low[c]), xyah, high_score=False)
         newly_lost = [waiting[r] for r in second.unmatched_rows]
         for track in newly_lost:
             track.state = TrackState.LOST
@@ -224,15 +230,25 @@ class ByteTracker:
         return detections[rows].with_tracker_ids(np.array([t.track_id for t in live], dtype=np.int64))
 
     def _cost(self, tracks: list[Track], detections: Detections, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """Association cost of ``tracks`` against ``detections[rows]``: 1 - IoU, score-weighted if configured."""
+        """Association cost of ``tracks`` against ``detections[rows]``: 1 - IoU, score-weighted if configured,
+        plus ``appearance_weight`` x colour distance when the tracker uses appearance."""
         iou = box_iou(_boxes(tracks), detections.xyxy[rows])
-        return fused_cost(iou, detections.score[rows]) if self.config.fuse_score else 1.0 - iou
+        cost = fused_cost(iou, detections.score[rows]) if self.config.fuse_score else 1.0 - iou
+        if self._looks is not None and tracks and len(rows):
+            known = np.stack([t.appearance if t.appearance is not None else np.zeros_like(self._looks[0])
+                              for t in tracks])
+            distance = appearance_distance(known, self._looks[rows])
+            # Relative to each track's best-looking candidate: appearance only decides between boxes
+            # that overlap a track, and never rejects a track's only box because the light changed.
+            cost = cost + self.config.appearance_weight * (distance - distance.min(axis=1, keepdims=True))
+        return cost
 
-    def _correct(self, track: Track, row: int, xyah: npt.NDArray[np.float64]) -> None:
+    def _correct(self, track: Track, row: int, xyah: npt.NDArray[np.float64], high_score: bool = True) -> None:
         """Fold detection ``row`` into ``track`` (a matched track is tracked and confirmed)."""
         track.mean, track.covariance = kalman.update(track.mean, track.covariance, xyah[row])
         track.state, track.confirmed = TrackState.TRACKED, True
         track.last_frame, track.det_index = self._frame, row
+        self._remember_look(track, row, high_score)
 
     def _start(self, row: int, xyah: npt.NDArray[np.float64]) -> Track:
         """A new track at detection ``row``; confirmed at once only in the tracker's first frame
@@ -241,4 +257,14 @@ class ByteTracker:
         track = Track(self._next_id, mean, covariance, start_frame=self._frame, last_frame=self._frame,
                       det_index=row, confirmed=self._frame == 1 or self.config.confirm_new_tracks)
         self._next_id += 1
+        self._remember_look(track, row, high_score=True)
         return track
+
+    def _remember_look(self, track: Track, row: int, high_score: bool) -> None:
+        """Blend detection ``row``'s appearance into ``track``'s (confident boxes only: a half-hidden
+        person's box shows mostly whoever hides them)."""
+        if self._looks is None or not high_score or not self._looks[row].any():
+            return
+        look = self._looks[row]
+        m = self.config.appearance_momentum
+        track.appearance = look.copy() if track.appearance is None else m * track.appearance + (1 - m) * look

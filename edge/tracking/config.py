@@ -17,6 +17,14 @@ class TrackerConfig(Strict):
     match_thresh: float = Field(default=0.8, gt=0.0, le=1.0, description="maximum association cost (1 - IoU, fused with score)")
     fuse_score: bool = Field(default=True, description="weigh IoU by detection score in the first association")
     frame_rate: float = Field(default=30.0, gt=0.0, le=240.0, description="frames per second of the stream the tracker sees")
+    appearance_weight: float = Field(
+        default=0.0, ge=0.0, le=2.0,
+        description="add this x colour-appearance distance (0..1, edge.tracking.appearance) to the association cost "
+        "of high-score boxes and re-found tracks, so crossing people keep their ids; 0 = plain ByteTrack",
+    )
+    appearance_momentum: float = Field(
+        default=0.9, ge=0.0, lt=1.0, description="how much of a track's appearance carries over per confident match",
+    )
     confirm_new_tracks: bool = Field(
         default=False,
         description="a new track counts from its first frame (ByteTrack waits for a second match); for sources so "
