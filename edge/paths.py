@@ -22,7 +22,13 @@ def media_dir() -> Path:
 def resolve_model(name_or_path: str | os.PathLike[str]) -> Path:
     """A model file by name (in :func:`models_dir`) or by path; raises FileNotFoundError naming both."""
     path = Path(name_or_path)
-    candidate = path if path.is_absolute() or path.parent != Path(".") else models_dir() / path
+    if path.is_absolute():
+        candidate = path
+    elif path.parent == Path("."):
+        candidate = models_dir() / path  # a published model, by file name
+    else:  # a path: from the working directory, else inside the repository's models/ (weights we train)
+        in_repo = PROJECT_ROOT / "models" / path
+        candidate = path if path.is_file() or not in_repo.is_file() else in_repo
     if not candidate.is_file():
         raise FileNotFoundError(
             f"model file {candidate} not found. Set ANSHIN_MODELS_DIR to the folder holding it; "

@@ -56,6 +56,17 @@ def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def frame_digest(video_sha256: str, frame: int) -> str:
+    """The identity of frame ``frame`` (1-based) of the video whose file has that sha256.
+
+    Decoded pixels differ between codec builds; the file's bytes and the index do not.
+
+    >>> frame_digest("ab", 1) == frame_digest("ab", 1) != frame_digest("ab", 2)
+    True
+    """
+    return digest_of(f"video-frame:{video_sha256}:{frame}".encode())
+
+
 def file_digests(paths: Iterable[Path]) -> list[str]:
     """sha256 of each file's bytes, in order."""
     return [digest_of(Path(p).read_bytes()) for p in paths]

@@ -164,6 +164,25 @@ def run_tracks(video: Path, cadence: Any, last_frame: int, progress_every: int =
     return out, time.perf_counter() - started, detect_frames
 
 
+def fitted_on_frames(video: Path, frames: list[int], model_file: str) -> dict[str, object]:
+    """``fitted_on_this_data`` for the scored ``frames``: whether the camera's detector was trained on them.
+
+    A detector fine-tuned on a camera's own frames keeps a fit manifest beside its file (one digest
+    per frame, :func:`edge.eval.fit_manifest.frame_digest`); a published model's sits beside its card.
+    Warns on stderr when any scored frame was in the fit.
+    """
+    from edge.eval import fit_manifest
+    from edge.models_registry import sha256_file
+    from edge.paths import resolve_model
+
+    model = resolve_model(model_file)
+    manifests = fit_manifest.existing([fit_manifest.manifest_path(model), fit_manifest.card_manifest(model.stem)])
+    video_sha = sha256_file(video)
+    report = fit_manifest.check([fit_manifest.frame_digest(video_sha, f) for f in frames], manifests)
+    fit_manifest.warn(report)
+    return report
+
+
 def parse_frame_range(text: str) -> tuple[int, int]:
     """``"201-400"`` → ``(201, 400)``: the 1-based frames to score, both ends included.
 
@@ -258,6 +277,7 @@ def track_command(
             "tracker": cam.tracker.model_dump(mode="json"),
         },
     }
+    figures.update(fitted_on_frames(video, sorted(truth), cam.detector.model))
     if as_json:
         typer.echo(json.dumps(figures, indent=2))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import cv2
@@ -141,3 +142,17 @@ def test_onnx_path_never_imports_torch():
 def test_nms(boxes, scores, iou, kept):
     got = nms(np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32), iou)
     assert got.tolist() == kept
+
+
+def test_a_model_path_with_a_folder_is_found_in_the_repository_models_folder(tmp_path, monkeypatch):
+    """Weights we train live in models/weights/ (committed); a config names them from there, and
+    that works from any working directory; a published model is named by file alone."""
+    from edge.paths import PROJECT_ROOT, resolve_model
+
+    monkeypatch.chdir(tmp_path)
+    assert resolve_model("weights/pets_person_v1.onnx") == PROJECT_ROOT / "models" / "weights" / "pets_person_v1.onnx"
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "pets_person_v1.onnx").write_bytes(b"local copy")
+    assert resolve_model("weights/pets_person_v1.onnx") == Path("weights/pets_person_v1.onnx")  # the working dir first
+    with pytest.raises(FileNotFoundError, match="not found"):
+        resolve_model("weights/no_such_model.onnx")

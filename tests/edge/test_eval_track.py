@@ -104,10 +104,12 @@ def test_the_demo_camera_runs_a_real_low_score_pass():
     capture = cv2.VideoCapture(str(media_dir() / "pets2009_vtest_480x360.mp4"))
     scores = []
     try:
-        for _ in range(60):
+        for frame in range(1, 796):  # kept after frame 400: the detector was fine-tuned on 1-400 (surer there)
             ok, image = capture.read()
             assert ok
-            scores.append(cadence.step(image).tracks.score)
+            step = cadence.step(image)
+            if frame > 400:
+                scores.append(step.tracks.score)
     finally:
         capture.release()
     tracked = np.concatenate(scores)
@@ -119,3 +121,18 @@ def test_the_demo_camera_runs_a_real_low_score_pass():
 def test_command_says_what_is_wrong_with_a_missing_ground_truth(tmp_path: Path):
     result = CliRunner().invoke(app, ["eval", "track", "--gt", str(tmp_path / "nope.txt")])
     assert result.exit_code == 2 and "cannot read ground truth" in result.output
+
+
+def test_command_says_when_the_detector_was_trained_on_the_scored_frames():
+    """The demo camera's detector was fine-tuned on PETS frames 1-400 (its fit manifest lists one
+    digest per frame): scoring any of them is memorisation, frames after 400 are not."""
+    from edge.eval.track import fitted_on_frames
+
+    video = media_dir() / "pets2009_vtest_480x360.mp4"
+    model = _demo_camera().detector.model
+    seen = fitted_on_frames(video, list(range(395, 406)), model)
+    assert seen["fitted_on_this_data"] is True and seen["fitted_overlap"] == pytest.approx(6 / 11, abs=1e-4)
+    assert seen["fitted_artifacts"][0]["artifact"] == "models/weights/pets_person_v1.onnx"
+    unseen = fitted_on_frames(video, list(range(401, 796)), model)
+    assert unseen["fitted_on_this_data"] is False and unseen["fitted_overlap"] == 0.0
+    assert "models/weights/pets_person_v1.onnx" in unseen["fit_manifests_checked"]

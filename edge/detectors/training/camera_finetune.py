@@ -31,22 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.eval.fit_manifest import digest_of
+from edge.eval.fit_manifest import frame_digest
 from edge.models_registry import sha256_file
 from edge.paths import PROJECT_ROOT, media_dir, models_dir
 
 SEED = 20261130
-
-
-def frame_digest(video_sha256: str, frame: int) -> str:
-    """The identity of frame ``frame`` (1-based) of the video with that sha256, for fit manifests.
-
-    Decoded pixels differ between codec builds; the file's bytes and the index do not.
-
-    >>> frame_digest("ab", 1) == frame_digest("ab", 1) != frame_digest("ab", 2)
-    True
-    """
-    return digest_of(f"video-frame:{video_sha256}:{frame}".encode())
 
 
 def read_mot(gt: Path) -> dict[int, list[tuple[float, float, float, float]]]:
@@ -109,10 +98,14 @@ def write_dataset(video: Path, gt: Path, first: int, last: int, work: Path) -> l
 
 
 def quantise(fp32: Path, out: Path) -> Path:
-    """onnxruntime dynamic int8 (weights int8, activations quantised per call), as the source model."""
-    from onnxruntime.quantization import quantize_dynamic
+    """onnxruntime dynamic quantisation, uint8 weights like the source model.
 
-    quantize_dynamic(str(fp32), str(out))
+    uint8 rather than int8 weights: on CPUs without VNNI onnxruntime's u8u8 convolution kernels
+    ran 3.3x faster (69 vs 21 ms per 320 px frame on one thread, measured on this project's 2-core box).
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QUInt8)
     return out
 
 
