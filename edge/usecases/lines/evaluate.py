@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from edge.eval.track import DEFAULT_CAMERA, DEFAULT_GT, FrameTruth, load_mot, parse_mot, run_tracks
+from edge.eval.track import DEFAULT_CAMERA, DEFAULT_GT, FrameTruth, fitted_on_frames, load_mot, parse_mot, run_tracks
 from edge.geometry import Anchor, anchor_points
 from edge.usecases.lines.analyzer import pixel_line
 from edge.usecases.lines.config import LinesAnalyzerConfig
@@ -216,6 +216,8 @@ def lines_command(
         "settings": {"detector": cam.detector.model_dump(mode="json"), "detect_every": cam.detect_every,
                      "tracker": cam.tracker.model_dump(mode="json")},
     }
+    figures.update(fitted_on_frames(video, list(range(figures["first_frame"], figures["last_frame"] + 1)),
+                                    cam.detector.model))
     if as_json:
         typer.echo(json.dumps(figures, indent=2))
     else:
