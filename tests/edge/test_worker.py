@@ -1,9 +1,10 @@
-"""The real pipeline on real frames: PETS video → onnx YOLOv8n → ByteTrack → occupancy → outbox → central."""
+"""The real pipeline on real frames: PETS video → the camera's onnx detector → ByteTrack → occupancy → outbox → central."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -106,7 +107,7 @@ def test_the_crowded_plaza_raises_one_explained_alert(pipeline):
     assert len(alert["evidence"]["boxes"]) == alert["payload"]["count"]
     assert all(b["track_id"] is not None and b["label"] == "person" for b in alert["evidence"]["boxes"])
     assert alert["explanation"]["rule"] == "occupancy_over_capacity"
-    assert alert["explanation"]["model"]["name"] == load_store_config(DEMO).camera(CAMERA).detector.model.removesuffix(".onnx")
+    assert alert["explanation"]["model"]["name"] == Path(load_store_config(DEMO).camera(CAMERA).detector.model).stem
     assert alert["explanation"]["measured"]["consecutive_frames"] == 3.0
 
 
