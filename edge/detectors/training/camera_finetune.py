@@ -130,8 +130,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="output path without suffix: writes .pt, .onnx, .fit.json")
     args = parser.parse_args()
 
-    first, last = (int(part) for part in args.frames.split("-"))
     from ultralytics import YOLO
+
+    from edge.eval.track import parse_frame_range
+
+    try:
+        first, last = parse_frame_range(args.frames)
+    except ValueError as exc:
+        parser.error(str(exc))
 
     from edge.detectors.training.from_int8 import build, class_names, save_checkpoint
     from edge.eval.fit_manifest import FitManifest
@@ -155,15 +161,15 @@ def main() -> None:
     trained = work / "run/weights/last.pt"
     shutil.copyfile(trained, out.with_suffix(".pt"))
     fp32 = Path(YOLO(str(trained)).export(format="onnx", imgsz=args.imgsz, opset=12, simplify=False, dynamic=False))
-    quantise(fp32, out.with_suffix(".onnx"))
+    onnx_out = quantise(fp32, out.with_suffix(".onnx"))
     video_sha = sha256_file(args.video)
-    FitManifest.of(str(out.with_suffix(".onnx").relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT)
-                       else out.with_suffix(".onnx")), "trained",
+    FitManifest.of(str(onnx_out.relative_to(PROJECT_ROOT) if onnx_out.is_relative_to(PROJECT_ROOT) else onnx_out),
+                   "trained",
                    f"frames {first}-{last} of {args.video.name} (sha256 {video_sha[:12]}), boxes from {args.gt.name}",
                    f"python -m edge.detectors.training.camera_finetune --frames {args.frames} --epochs {args.epochs} "
                    f"--batch {args.batch} --imgsz {args.imgsz} --freeze {args.freeze} --lr0 {args.lr0} --mosaic {args.mosaic}",
                    (frame_digest(video_sha, f) for f in range(first, last + 1))).save(out.with_suffix(".fit.json"))
-    print(f"wrote {out.with_suffix('.onnx')} ({out.with_suffix('.onnx').stat().st_size} bytes), "
+    print(f"wrote {onnx_out} ({onnx_out.stat().st_size} bytes), "
           f"{out.with_suffix('.pt')}, {out.with_suffix('.fit.json')}")
 
 

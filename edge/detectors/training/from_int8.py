@@ -58,7 +58,8 @@ def build(onnx_path: Path, yaml: str, n_classes: int, sample_images: Iterable[np
 
     All classes stay (the class branch's width depends on their number), so a fine-tuned model
     is a drop-in for the source file; training data that labels only some classes teaches the
-    others as background, which a camera that keeps only those classes never reads. ``sample_images`` (BGR) calibrate the restored BatchNorm layers. Raises ``ValueError`` when a
+    others as background, which a camera that keeps only those classes never reads.
+    ``sample_images`` (BGR) calibrate the restored BatchNorm layers. Raises ``ValueError`` when a
     parameter of the model has no counterpart in the graph (a different architecture).
     """
     import torch
@@ -69,10 +70,9 @@ def build(onnx_path: Path, yaml: str, n_classes: int, sample_images: Iterable[np
     model = DetectionModel(yaml, nc=n_classes, verbose=False).eval()
     convs = {name: m for name, m in model.named_modules() if isinstance(m, Conv)}
     with torch.no_grad():
-        for name, module in model.named_modules():
-            if not isinstance(module, torch.nn.Conv2d) or name.endswith("dfl.conv"):
+        for key, module in model.named_modules():  # names match the graph's: model.<layer>.<path>
+            if not isinstance(module, torch.nn.Conv2d) or key.endswith("dfl.conv"):
                 continue
-            key = f"model.{name.removeprefix('model.')}"
             if key + ".weight" not in weights:
                 raise ValueError(f"{onnx_path.name} has no weight for {key}: not a {yaml} export")
             w = torch.from_numpy(weights[key + ".weight"])
