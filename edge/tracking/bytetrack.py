@@ -23,7 +23,7 @@ tests/edge/test_tracking_reference.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
@@ -33,6 +33,7 @@ from edge.detections import Detections
 from edge.tracking import kalman
 from edge.tracking.appearance import appearance_distance, box_appearances
 from edge.tracking.config import TrackerConfig
+from edge.tracking.direction import box_centers, consistency, walking_direction
 from edge.tracking.matching import assign, fused_cost
 from services.shared.boxes import box_iou
 
@@ -65,6 +66,7 @@ class Track:
         state: :class:`TrackState`.
         expired: was once lost for longer than the buffer (see :func:`_keep_lost`).
         appearance: running colour appearance, when the tracker uses one.
+        seen: ``(frame, box centre)`` of its last few matches, oldest first, for its walking direction.
     """
 
     track_id: int
@@ -77,6 +79,7 @@ class Track:
     state: TrackState = TrackState.TRACKED
     expired: bool = False
     appearance: npt.NDArray[np.float32] | None = None  # colour histogram (appearance_weight > 0 only)
+    seen: list[tuple[int, npt.NDArray[np.float64]]] = field(default_factory=list)
 
     @property
     def xyxy(self) -> npt.NDArray[np.float64]:
@@ -231,9 +234,12 @@ class ByteTracker:
 
     def _cost(self, tracks: list[Track], detections: Detections, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """Association cost of ``tracks`` against ``detections[rows]``: 1 - IoU, score-weighted if configured,
-        plus ``appearance_weight`` x colour distance when the tracker uses appearance."""
+        plus ``appearance_weight`` x colour distance when the tracker uses appearance, minus
+        ``direction_weight`` x score x direction consistency for boxes that overlap the track."""
         iou = box_iou(_boxes(tracks), detections.xyxy[rows])
         cost = fused_cost(iou, detections.score[rows]) if self.config.fuse_score else 1.0 - iou
+        if self.config.direction_weight > 0 and tracks and len(rows):
+            cost = cost - self._direction_bonus(tracks, detections, rows) * (iou > 0)
         if self._looks is not None and tracks and len(rows):
             known = np.stack([t.appearance if t.appearance is not None else np.zeros_like(self._looks[0])
                               for t in tracks])
@@ -243,12 +249,26 @@ class ByteTracker:
             cost = cost + self.config.appearance_weight * (distance - distance.min(axis=1, keepdims=True))
         return cost
 
+    def _direction_bonus(self, tracks: list[Track], detections: Detections,
+                         rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """(n, m) ``direction_weight`` x detection score x consistency of each track's walking direction
+        with each box (see :mod:`edge.tracking.direction`); 0 for tracks without a direction yet."""
+        bonus = np.zeros((len(tracks), len(rows)))
+        candidates = box_centers(detections.xyxy[rows])
+        weight = self.config.direction_weight * detections.score[rows].astype(np.float64)
+        for i, track in enumerate(tracks):
+            direction, last = walking_direction(track.seen, self.config.direction_frames)
+            if direction is not None:
+                bonus[i] = weight * consistency(direction, last, candidates)
+        return bonus
+
     def _correct(self, track: Track, row: int, xyah: npt.NDArray[np.float64], high_score: bool = True) -> None:
         """Fold detection ``row`` into ``track`` (a matched track is tracked and confirmed)."""
         track.mean, track.covariance = kalman.update(track.mean, track.covariance, xyah[row])
         track.state, track.confirmed = TrackState.TRACKED, True
         track.last_frame, track.det_index = self._frame, row
         self._remember_look(track, row, high_score)
+        self._remember_position(track, xyah[row])
 
     def _start(self, row: int, xyah: npt.NDArray[np.float64]) -> Track:
         """A new track at detection ``row``; confirmed at once only in the tracker's first frame
@@ -258,7 +278,14 @@ class ByteTracker:
                       det_index=row, confirmed=self._frame == 1 or self.config.confirm_new_tracks)
         self._next_id += 1
         self._remember_look(track, row, high_score=True)
+        self._remember_position(track, xyah[row])
         return track
+
+    def _remember_position(self, track: Track, xyah: npt.NDArray[np.float64]) -> None:
+        """Append the matched box's centre to ``track.seen`` (only as many as the direction needs)."""
+        if self.config.direction_weight > 0:
+            track.seen.append((self._frame, xyah[:2].copy()))  # xyah starts with the box centre
+            del track.seen[:-(self.config.direction_frames + 1)]
 
     def _remember_look(self, track: Track, row: int, high_score: bool) -> None:
         """Blend detection ``row``'s appearance into ``track``'s (confident boxes only: a half-hidden

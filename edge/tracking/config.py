@@ -25,6 +25,15 @@ class TrackerConfig(Strict):
     appearance_momentum: float = Field(
         default=0.9, ge=0.0, lt=1.0, description="how much of a track's appearance carries over per confident match",
     )
+    direction_weight: float = Field(
+        default=0.0, ge=0.0, le=2.0,
+        description="subtract this x detection score x direction consistency (-0.5..0.5, edge.tracking.direction) from "
+        "the first association's cost of boxes that overlap a track, so people who cross keep walking their own way "
+        "(OC-SORT's momentum term); 0 = plain ByteTrack",
+    )
+    direction_frames: int = Field(
+        default=2, ge=1, le=30, description="a track's walking direction spans its detections this many frames apart",
+    )
     confirm_new_tracks: bool = Field(
         default=False,
         description="a new track counts from its first frame (ByteTrack waits for a second match); for sources so "
