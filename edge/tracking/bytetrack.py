@@ -41,6 +41,7 @@ from services.shared.boxes import box_iou
 _LOW_SCORE_MAX_COST = 0.5  # step 3: 1 - IoU; low-score boxes are not score-weighted, that would reject them all
 _UNCONFIRMED_MAX_COST = 0.7  # step 4: cost (1 - IoU, score-weighted like step 2) to confirm a new track
 _DUPLICATE_MAX_COST = 0.15  # step 6: 1 - IoU under which a tracked and a lost track are the same person
+_DIRECTION_MIN_STEP = 0.05  # a track moved less than this x its box height over its direction span: no direction
 
 
 class TrackState(IntEnum):
@@ -257,7 +258,8 @@ class ByteTracker:
         candidates = box_centers(detections.xyxy[rows])
         weight = self.config.direction_weight * detections.score[rows].astype(np.float64)
         for i, track in enumerate(tracks):
-            direction, last = walking_direction(track.seen, self.config.direction_frames)
+            direction, last = walking_direction(track.seen, self.config.direction_frames,
+                                                min_step=_DIRECTION_MIN_STEP * float(track.mean[3]))
             if direction is not None:
                 bonus[i] = weight * consistency(direction, last, candidates)
         return bonus

@@ -7,7 +7,9 @@ recent direction, taken from its own *detections* (not the Kalman estimate, whic
 person is hidden), with the direction from its last detection to each candidate box.
 
 A track's direction is the unit vector from the centre of an earlier detection (``frames`` before
-its last, or its oldest if it is younger) to the centre of its last. The consistency of a candidate
+its last, or its oldest if it is younger) to the centre of its last. A step shorter than
+``min_step`` pixels has no direction: a person standing still only shows the detector's box jitter,
+and a direction read from jitter would push their track at random. The consistency of a candidate
 is ``(pi/2 - angle) / pi``: +0.5 straight ahead, 0 at a right angle, -0.5 straight back.
 
 >>> seen = [(1, np.array([0.0, 0.0])), (2, np.array([1.0, 0.0])), (3, np.array([2.0, 0.0]))]
@@ -34,10 +36,14 @@ def box_centers(xyxy: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2])
 
 
-def walking_direction(seen: Sequence[tuple[int, Center]], frames: int) -> tuple[Center | None, Center | None]:
+def walking_direction(seen: Sequence[tuple[int, Center]], frames: int,
+                      min_step: float = 1e-6) -> tuple[Center | None, Center | None]:
     """(unit direction or None, last centre or None) from a track's ``(frame, centre)`` detections, oldest first.
 
-    None for the direction when the track has fewer than two detections or has not moved.
+    None for the direction when the track has fewer than two detections or moved less than ``min_step``.
+
+    >>> walking_direction([(1, np.array([0.0, 0.0])), (3, np.array([2.0, 0.0]))], 2, min_step=2.5)[0] is None
+    True
     """
     if not seen:
         return None, None
@@ -49,7 +55,7 @@ def walking_direction(seen: Sequence[tuple[int, Center]], frames: int) -> tuple[
             break
     step = last - earlier
     length = float(np.hypot(*step))
-    if len(seen) < 2 or length < 1e-6:
+    if len(seen) < 2 or length < max(min_step, 1e-6):
         return None, last
     return step / length, last
 
