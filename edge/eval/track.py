@@ -212,6 +212,10 @@ def track_command(
     gt: Path | None = typer.Option(None, "--gt", help=f"MOTChallenge ground truth; default: MEDIA/{DEFAULT_GT}"),
     config: Path = typer.Option(None, "--config", help="store config whose camera settings to run; default: config/demo-store.yaml"),
     camera: str = typer.Option(DEFAULT_CAMERA, "--camera", help="camera id in that config"),
+    model: str | None = typer.Option(
+        None, "--model", help="run this detector file instead of the camera's, with all its other settings "
+        "(e.g. a model trained on other frames of the same camera, to score frames it never saw)",
+    ),
     frames: str | None = typer.Option(
         None, "--frames", help="score only these truth frames, e.g. 201-400 (tracking still runs from frame 1, as live)",
     ),
@@ -221,6 +225,7 @@ def track_command(
 
     Example: anshin eval track --json   (the demo's PETS camera on frames 1-400 of its video)
     Example: anshin eval track --frames 201-400 --json   (score the second half only)
+    Example: anshin eval track --model var/train/twin_1_200.onnx --frames 201-400 --json
     Runs the camera's detector, tracker and detection cadence; scores only the frames the truth covers.
     """
     import json
@@ -254,8 +259,9 @@ def track_command(
         truth = {f: t for f, t in truth.items() if first <= f <= last}
     if not truth:
         raise fail(f"{gt}: no ground-truth boxes" + (f" in frames {frames}" if frames else ""))
+    detector_config = cam.detector if model is None else cam.detector.model_copy(update={"model": model})
     try:
-        detector = create_detector(cam.detector)
+        detector = create_detector(detector_config)
     except (FileNotFoundError, RuntimeError, ValueError) as exc:
         raise fail(str(exc)) from exc
     cadence = DetectTrackCadence(detector, ByteTracker(cam.tracker), cam.detect_every)
@@ -272,12 +278,12 @@ def track_command(
         "scored_frames": [min(truth), max(truth)],
         "video": str(video), "gt": str(gt), "config": str(config), "camera": camera,
         "settings": {
-            "detector": cam.detector.model_dump(mode="json"),
+            "detector": detector_config.model_dump(mode="json"),
             "detect_every": cam.detect_every,
             "tracker": cam.tracker.model_dump(mode="json"),
         },
     }
-    figures.update(fitted_on_frames(video, sorted(truth), cam.detector.model))
+    figures.update(fitted_on_frames(video, sorted(truth), detector_config.model))
     if as_json:
         typer.echo(json.dumps(figures, indent=2))
     else:

@@ -82,6 +82,20 @@ def test_frames_option_scores_only_that_range_while_tracking_from_the_first_fram
     assert figures["truth_boxes"] == sum(int((~truth[f].ignored).sum()) for f in range(11, 31))
 
 
+def test_model_option_runs_another_detector_with_the_camera_settings_and_checks_its_own_fit():
+    """The published COCO model was never trained on PETS: the same frames that are "fitted" for the
+    camera's own model are unseen for it, and everything but the model file stays the camera's."""
+    from edge.config import load_store_config
+    from edge.paths import PROJECT_ROOT
+
+    result = CliRunner().invoke(app, ["eval", "track", "--model", "yolo11n_int8.onnx", "--frames", "1-20", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    cam = load_store_config(PROJECT_ROOT / "config" / "demo-store.yaml").camera("pets-aisle")
+    assert figures["settings"]["detector"] == {**cam.detector.model_dump(mode="json"), "model": "yolo11n_int8.onnx"}
+    assert figures["fitted_on_this_data"] is False and figures["frames"] == 20
+
+
 @pytest.mark.parametrize("bad", ["30-11", "0-5", "x-3", "12"])
 def test_frames_option_rejects_a_bad_range(bad):
     result = CliRunner().invoke(app, ["eval", "track", "--frames", bad])
