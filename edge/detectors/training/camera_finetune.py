@@ -125,6 +125,8 @@ def main() -> None:
                         help="keep the first N layers (and their BatchNorm statistics) as recovered; 23 = all but the head")
     parser.add_argument("--lr0", type=float, default=0.001, help="SGD learning rate (no warm-up: the start is a trained model)")
     parser.add_argument("--mosaic", type=float, default=0.0, help="mosaic probability (0: keep the camera's own scale)")
+    parser.add_argument("--scale", type=float, default=0.25,
+                        help="random resize of +-this share: people nearer the camera than any labelled one need a larger one")
     parser.add_argument("--save-period", type=int, default=-1, help="also keep a checkpoint every N epochs")
     parser.add_argument("--work", type=Path, default=PROJECT_ROOT / "var/train/camera")
     parser.add_argument("--out", type=Path, required=True, help="output path without suffix: writes .pt, .onnx, .fit.json")
@@ -154,7 +156,7 @@ def main() -> None:
     model.train(data=str(data), imgsz=args.imgsz, epochs=args.epochs, batch=args.batch, workers=args.workers,
                 device=args.device, seed=SEED, deterministic=True, val=False, cache="ram",
                 save_period=args.save_period, freeze=args.freeze or None, optimizer="SGD", lr0=args.lr0,
-                warmup_epochs=0, mosaic=args.mosaic, close_mosaic=0, scale=0.25, plots=False, amp=False,
+                warmup_epochs=0, mosaic=args.mosaic, close_mosaic=0, scale=args.scale, plots=False, amp=False,
                 project=str(work), name="run", exist_ok=True, pretrained=True, verbose=False)
     out = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +169,8 @@ def main() -> None:
                    "trained",
                    f"frames {first}-{last} of {args.video.name} (sha256 {video_sha[:12]}), boxes from {args.gt.name}",
                    f"python -m edge.detectors.training.camera_finetune --frames {args.frames} --epochs {args.epochs} "
-                   f"--batch {args.batch} --imgsz {args.imgsz} --freeze {args.freeze} --lr0 {args.lr0} --mosaic {args.mosaic}",
+                   f"--batch {args.batch} --imgsz {args.imgsz} --freeze {args.freeze} --lr0 {args.lr0} --mosaic {args.mosaic} "
+                   f"--scale {args.scale}",
                    (frame_digest(video_sha, f) for f in range(first, last + 1))).save(out.with_suffix(".fit.json"))
     print(f"wrote {onnx_out} ({onnx_out.stat().st_size} bytes), "
           f"{out.with_suffix('.pt')}, {out.with_suffix('.fit.json')}")
