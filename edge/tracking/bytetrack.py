@@ -5,7 +5,10 @@ No torch and no ultralytics: this is what the slim edge image runs. One frame of
 1. Predict every confirmed and lost track one frame ahead (constant-velocity Kalman filter in
    xyah space, :mod:`edge.tracking.kalman`).
 2. Match high-score detections (score >= ``track_high_thresh``) to those tracks by IoU, weighted
-   by the detection score when ``fuse_score`` is on; a lost track matched here is re-found.
+   by the detection score when ``fuse_score`` is on; a lost track matched here is re-found. Two
+   optional terms re-rank boxes that overlap a track: clothing colour (``appearance_weight``,
+   :mod:`edge.tracking.appearance`) and walking direction (``direction_weight``,
+   :mod:`edge.tracking.direction`). Both are off by default.
 3. Match low-score detections (``track_low_thresh`` < score < high) to the still unmatched
    *tracked* tracks by IoU alone (IoU >= 0.5): this is ByteTrack's point, occluded people keep
    their track through the frames where the detector is unsure. Tracks still unmatched are lost.
