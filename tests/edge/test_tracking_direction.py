@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from edge.config import load_store_config
+from edge.detections import Detections
 from edge.detectors import create_detector
 from edge.eval.track import load_mot, score_tracks
 from edge.paths import PROJECT_ROOT, media_dir
@@ -49,9 +50,7 @@ def test_direction_needs_overlap_a_faraway_box_ahead_is_never_matched():
     assert len(far) == 0  # a new unconfirmed track, not track 1
 
 
-def _boxes(xyxy: list[list[float]]):
-    from edge.detections import Detections
-
+def _boxes(xyxy: list[list[float]]) -> Detections:
     return Detections(np.array(xyxy, np.float32), np.full(len(xyxy), 0.9, np.float32), np.zeros(len(xyxy), np.int64))
 
 
