@@ -33,10 +33,11 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.detections import Detections
+from edge.geometry import Anchor, anchor_points
 from edge.tracking import kalman
 from edge.tracking.appearance import appearance_distance, box_appearances
 from edge.tracking.config import TrackerConfig
-from edge.tracking.direction import box_centers, consistency, walking_direction
+from edge.tracking.direction import consistency, walking_direction
 from edge.tracking.matching import assign, fused_cost
 from services.shared.boxes import box_iou
 
@@ -258,7 +259,7 @@ class ByteTracker:
         """(n, m) ``direction_weight`` x detection score x consistency of each track's walking direction
         with each box (see :mod:`edge.tracking.direction`); 0 for tracks without a direction yet."""
         bonus = np.zeros((len(tracks), len(rows)))
-        candidates = box_centers(detections.xyxy[rows])
+        candidates = anchor_points(detections.xyxy[rows], Anchor.CENTER).astype(np.float64)
         weight = self.config.direction_weight * detections.score[rows].astype(np.float64)
         for i, track in enumerate(tracks):
             direction, last = walking_direction(track.seen, self.config.direction_frames,

@@ -30,12 +30,6 @@ import numpy.typing as npt
 Center = npt.NDArray[np.float64]
 
 
-def box_centers(xyxy: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """(n, 2) centres of (n, 4) boxes."""
-    boxes = np.asarray(xyxy, np.float64).reshape(-1, 4)
-    return np.column_stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2])
-
-
 def walking_direction(seen: Sequence[tuple[int, Center]], frames: int,
                       min_step: float = 1e-6) -> tuple[Center | None, Center | None]:
     """(unit direction or None, last centre or None) from a track's ``(frame, centre)`` detections, oldest first.
@@ -48,14 +42,13 @@ def walking_direction(seen: Sequence[tuple[int, Center]], frames: int,
     if not seen:
         return None, None
     last_frame, last = seen[-1]
-    earlier = seen[0][1]
-    for frame, center in reversed(seen[:-1]):
-        earlier = center
-        if last_frame - frame >= frames:
-            break
+    if len(seen) < 2:
+        return None, last
+    # The newest earlier detection at least ``frames`` back, else the oldest one kept.
+    earlier = next((center for frame, center in reversed(seen[:-1]) if last_frame - frame >= frames), seen[0][1])
     step = last - earlier
     length = float(np.hypot(*step))
-    if len(seen) < 2 or length < max(min_step, 1e-6):
+    if length < max(min_step, 1e-6):
         return None, last
     return step / length, last
 

@@ -26,11 +26,11 @@ DEMO_STORE = PROJECT_ROOT / "config" / "demo-store.yaml"
 
 def general_model(model: str) -> str:
     """The published model file behind ``model``: itself, or what a model trained here derives from."""
-    entries = {Path(f.file).name: m for m in load_manifest().models for f in m.files}
-    entry = entries[Path(model).name]
+    models = load_manifest().models
+    entry = next(m for m in models for f in m.files if Path(f.file).name == Path(model).name)
     if entry.location != "repo":
         return model
-    base = next(m for m in load_manifest().models if m.name == entry.derived_from)
+    base = next(m for m in models if m.name == entry.derived_from)
     return base.files[0].file
 
 
