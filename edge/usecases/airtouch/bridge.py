@@ -83,9 +83,11 @@ def _handler(hub: PointerHub, origin: str) -> type[BaseHTTPRequestHandler]:
                 self._head(404, "text/plain")
                 self.wfile.write(b"not found: use /events or /health")
                 return
-            self._head(200, "text/event-stream")
+            # Subscribe before the headers go out: a page that has its response is then sure to
+            # see every event published after it, not only those after this thread ran on.
             q = hub.subscribe()
             try:
+                self._head(200, "text/event-stream")
                 self.wfile.write(b": air-touch pointer events\n\n")
                 self.wfile.flush()
                 while True:
