@@ -136,10 +136,15 @@ def test_cancel_through_instant_actions_over_mqtt() -> None:
     fleet = Fleet(prefix=prefix, client_id=f"fleet-{prefix}").start()
     robot = SimulatedAMR("amr-1", prefix=prefix, speed_m_s=1.0, state_every_s=0.2).start()  # slow: still driving
     try:
-        time.sleep(0.5)
+        seen: list[dict] = []
+        # The vehicle says ONLINE after subscribing to its order topic: once the fleet hears it, an order reaches it.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(m.get("connectionState") == "ONLINE" for m in seen):
+            seen += [m.message for m in fleet.drain()]
+            time.sleep(0.05)
+        assert any(m.get("connectionState") == "ONLINE" for m in seen), seen
         fleet.send_order("amr-1", "o-1", PATH, "demo-store", "b3", "m3", "x")
         tracker = OrderTracker("o-1", ACTIONS, time.monotonic())
-        seen: list[dict] = []
 
         def pump(until: OrderStatus, timeout_s: float = 5.0) -> OrderStatus:
             deadline = time.monotonic() + timeout_s

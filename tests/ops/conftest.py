@@ -111,6 +111,27 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float, step_s: float = 
 # --------------------------------------------------------------------------- MQTT
 
 
+def subscribe_and_wait(client: mqtt.Client, topic: str, qos: int = 1, timeout_s: float = 10.0) -> None:
+    """Subscribe and return once the broker has answered (SUBACK, granted or refused).
+
+    A fixed sleep after ``subscribe`` is a guess: on a loaded machine a message published right
+    after it can reach the broker before the subscription does, and is then lost to this client.
+    """
+    answered: set[int] = set()
+    ready = threading.Condition()
+
+    def on_subscribe(_c: object, _u: object, mid: int, _reasons: object, _p: object) -> None:
+        with ready:
+            answered.add(mid)
+            ready.notify_all()
+
+    client.on_subscribe = on_subscribe
+    _, mid = client.subscribe(topic, qos=qos)
+    with ready:
+        if not ready.wait_for(lambda: mid in answered, timeout_s):
+            raise AssertionError(f"the broker did not answer the subscription to {topic} within {timeout_s} s")
+
+
 @contextmanager
 def running(worker: object, name: str = "worker") -> Iterator[object]:
     """Run an MQTT worker's ``run(stop)`` loop in a thread until the block ends; wait until it subscribed."""

@@ -34,7 +34,7 @@ from services.central.db.session import Database
 from services.central.db.tables import AuditEntry, IngestDeadLetter
 from services.contract.commands import Command, command_topic, result_topic
 
-from .conftest import bearer, forget_session, running, wait_until
+from .conftest import bearer, forget_session, running, subscribe_and_wait, wait_until
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.postgres]
 
@@ -60,8 +60,7 @@ class Wire:
         self.client.on_message = self._on_message
         self.client.connect(*BROKER)
         self.client.loop_start()
-        self.client.subscribe(result_topic(store, device), qos=1)
-        time.sleep(0.3)
+        subscribe_and_wait(self.client, result_topic(store, device))
 
     def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
         if message.payload.startswith(b"{\""):  # reports; the test's own malformed payload is not one

@@ -29,7 +29,17 @@ from services.central.mqtt.worker import MqttIngestWorker
 from services.contract import EdgeStatus, mqtt_topic, status_topic
 from services.contract.acks import ack_topic
 
-from .conftest import bearer, forget_session, mqtt_client, occupancy, publish, running, stored_ids, wait_until
+from .conftest import (
+    bearer,
+    forget_session,
+    mqtt_client,
+    occupancy,
+    publish,
+    running,
+    stored_ids,
+    subscribe_and_wait,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.postgres]
 
@@ -162,8 +172,7 @@ def test_the_shipped_acl_lets_only_central_acknowledge_and_each_store_read_its_o
     with shipped_acl_clients() as (clients, received):
         topic = ack_topic("tokyo-01", "cam-1")
         for user in ("tokyo-01", "osaka-02"):
-            clients[user].subscribe(topic, qos=1)
-        time.sleep(0.5)
+            subscribe_and_wait(clients[user], topic)
         clients["anshin-central"].publish(topic, b"from central", qos=1).wait_for_publish(5)
         clients["osaka-02"].publish(topic, b"forged", qos=1).wait_for_publish(5)
         assert wait_until(lambda: received["tokyo-01"] != [], 5)
@@ -180,9 +189,8 @@ def test_the_shipped_acl_carries_commands_to_a_stores_devices_and_their_results_
     with shipped_acl_clients() as (clients, received):
         commands, results = command_topic("tokyo-01", "ahu-1"), result_topic("tokyo-01", "ahu-1")
         for user in ("tokyo-01", "osaka-02"):
-            clients[user].subscribe(commands, qos=1)
-        clients["anshin-central"].subscribe(results, qos=1)
-        time.sleep(0.5)
+            subscribe_and_wait(clients[user], commands)
+        subscribe_and_wait(clients["anshin-central"], results)
         clients["anshin-central"].publish(commands, b"command", qos=1).wait_for_publish(5)
         clients["tokyo-01"].publish(results, b"result", qos=1).wait_for_publish(5)
         clients["osaka-02"].publish(results, b"forged", qos=1).wait_for_publish(5)
@@ -202,8 +210,7 @@ def test_the_shipped_acl_lets_a_store_send_pictures_only_under_its_own_name() ->
     topic = blob_topic("tokyo-01", "cam-1", digest(jpeg))
     with shipped_acl_clients() as (clients, received):
         for user in ("anshin-central", "osaka-02"):
-            clients[user].subscribe("anshin/v1/tokyo-01/+/_blob/#", qos=1)
-        time.sleep(0.5)
+            subscribe_and_wait(clients[user], "anshin/v1/tokyo-01/+/_blob/#")
         clients["tokyo-01"].publish(topic, encode_blob(jpeg, True), qos=1).wait_for_publish(5)
         clients["osaka-02"].publish(topic, b"forged", qos=1).wait_for_publish(5)
         assert wait_until(lambda: received["anshin-central"] != [], 5)

@@ -13,7 +13,6 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from services.central.mqtt.local_broker import PRODUCTION_LIMITS, BrokerTls, Loc
 from services.central.mqtt.settings import MqttSettings
 from services.central.mqtt.worker import MqttIngestWorker
 
-from .conftest import occupancy, stored_ids, stored_mentions, wait_until
+from .conftest import occupancy, stored_ids, stored_mentions, subscribe_and_wait, wait_until
 
 pytestmark = [pytest.mark.postgres]
 
@@ -252,8 +251,7 @@ def test_commands_go_to_devices_over_mqtts(broker: LocalBroker, certs: Path) -> 
     device.connect("localhost", broker.tls_port or 0)
     device.loop_start()
     try:
-        device.subscribe(command_topic("tls-store", "ahu-1"), qos=1)
-        time.sleep(0.3)
+        subscribe_and_wait(device, command_topic("tls-store", "ahu-1"))
         settings = CommandSettings(mqtt_url=broker.tls_url, ca_file=certs / "ca.crt")
         assert settings.tls and publish_commands(settings, [command]) == [command.command_id]
         assert wait_until(lambda: got != [], 5)
