@@ -132,6 +132,7 @@ def bench_one(store, camera_id: str, frames: int, warmup: int) -> dict[str, Any]
     return {
         "backend": detector.type,
         "model": detector.model,
+        "near_model": None if detector.near is None else detector.near.model,
         "imgsz": detector.imgsz,
         "threads": detector.threads,
         "detect_every": camera.detect_every,

@@ -284,14 +284,18 @@ def check_loop_only_for_files(store: StoreConfig) -> Iterator[ConfigProblem]:
 
 
 def check_detector_models_exist(store: StoreConfig) -> Iterator[ConfigProblem]:
-    """The detector's model file can be found (models directory or path)."""
+    """The detector's model files (its own and a near-field model's) can be found (models directory or path)."""
     from edge.paths import resolve_model
 
     for cam_id, cam in store.cameras.items():
-        try:
-            resolve_model(cam.detector.model)
-        except FileNotFoundError as exc:
-            yield ConfigProblem(("cameras", cam_id, "detector", "model"), str(exc).split(". ")[0])
+        named = [(("cameras", cam_id, "detector", "model"), cam.detector.model)]
+        if cam.detector.near is not None:
+            named.append((("cameras", cam_id, "detector", "near", "model"), cam.detector.near.model))
+        for where, model in named:
+            try:
+                resolve_model(model)
+            except FileNotFoundError as exc:
+                yield ConfigProblem(where, str(exc).split(". ")[0])
 
 
 def check_retry_bounds(store: StoreConfig) -> Iterator[ConfigProblem]:

@@ -20,7 +20,8 @@ DETECTOR_TYPES: dict[str, str] = {
 
 
 def create_detector(config: DetectorConfig) -> Detector:
-    """Build the detector a config names; wraps it for sliced inference when ``config.tiles`` is set.
+    """Build the detector a config names; wraps it for sliced inference when ``config.tiles`` is set,
+    and pairs it with a general detector for near people when ``config.near`` is set.
 
     Raises:
         ValueError: unknown ``type``.
@@ -36,6 +37,12 @@ def create_detector(config: DetectorConfig) -> Detector:
         from edge.detectors.tiling import TiledDetector
 
         detector = TiledDetector(detector, config.tiles)
+    if config.near is not None:
+        from edge.detectors.near_field import NearFieldDetector
+
+        # The general model runs on the whole frame at its own input size, with the camera's other settings.
+        near = create_detector(config.model_copy(update={"model": config.near.model, "imgsz": None, "tiles": None, "near": None}))
+        detector = NearFieldDetector(detector, near, config.near)
     return detector
 
 

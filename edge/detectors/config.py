@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from services.shared.strict import Strict
 
@@ -29,6 +29,34 @@ class TilingConfig(Strict):
     merge_thresh: float = Field(default=0.6, gt=0.0, le=1.0, description="match threshold for merging duplicates")
 
 
+class NearFieldConfig(Strict):
+    """A second, general detector for people taller in the picture than any the camera's model learnt.
+
+    A model fine-tuned on one camera's labelled frames scores people nearer the camera than any
+    labelled one poorly (it never saw them that size), while a general COCO detector finds them
+    well. Boxes are routed by height: the camera's model keeps its boxes up to
+    ``main_max_height_px``, the general one contributes boxes from ``min_height_px`` up, and where
+    both found the same person (IoU >= ``merge_iou``) the higher score wins. The two heights
+    overlap, so a person at the boundary is never dropped by both. Costs a second inference per frame.
+    """
+
+    model: str = Field(default="yolo11n_int8.onnx", description="the general detector: file name in the models directory, or a path")
+    min_height_px: float = Field(default=70.0, ge=0.0, description="its boxes count from this height (frame pixels) up")
+    main_max_height_px: float = Field(
+        default=90.0, gt=0.0, description="the camera model's boxes count up to this height (frame pixels)",
+    )
+    merge_iou: float = Field(default=0.5, gt=0.0, le=1.0, description="IoU at which two boxes are one person")
+
+    @model_validator(mode="after")
+    def _heights_overlap(self) -> NearFieldConfig:
+        if self.min_height_px > self.main_max_height_px:
+            raise ValueError(
+                f"min_height_px ({self.min_height_px}) is above main_max_height_px ({self.main_max_height_px}): "
+                "people between the two would be found by neither model"
+            )
+        return self
+
+
 class _YoloDetectorConfig(Strict):
     model: str = Field(default="yolov8n_int8.onnx", description="file name in the models directory, or a path")
     imgsz: int | None = Field(
@@ -41,6 +69,9 @@ class _YoloDetectorConfig(Strict):
     max_det: int = Field(default=300, ge=1, le=10000, description="most detections kept per network input")
     threads: int | None = Field(default=None, ge=1, le=64, description="intra-op threads; None = runtime default")
     tiles: TilingConfig | None = Field(default=None, description="sliced inference for small objects; None = whole frame only")
+    near: NearFieldConfig | None = Field(
+        default=None, description="a general detector for people nearer the camera than the model was fitted on; None = this model only",
+    )
 
 
 class OnnxDetectorConfig(_YoloDetectorConfig):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,8 +135,11 @@ def score_tracks(truth: Mapping[int, FrameTruth], tracks: Mapping[int, tuple[np.
     }
 
 
-def run_tracks(video: Path, cadence: Any, last_frame: int, progress_every: int = 100) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]], float, int]:
-    """Frames 1..``last_frame`` of ``video`` through ``cadence`` → (people tracks per frame, seconds, detect frames).
+def run_tracks(
+    video: Path, cadence: Any, last_frame: int, progress_every: int = 100, view: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]], float, int]:
+    """Frames 1..``last_frame`` of ``video`` (each through ``view`` first, if given) through ``cadence``
+    → (people tracks per frame, seconds, detect frames).
 
     The seconds count the live per-frame work (decode, detect, track), not the scoring.
     """
@@ -151,7 +154,7 @@ def run_tracks(video: Path, cadence: Any, last_frame: int, progress_every: int =
             ok, image = capture.read()
             if not ok:
                 break
-            step = cadence.step(image)
+            step = cadence.step(image if view is None else view(image))
             detect_frames += step.detected
             people = step.tracks.people()
             ids = people.tracker_id if people.tracker_id is not None else np.zeros(0, np.int64)
@@ -164,8 +167,9 @@ def run_tracks(video: Path, cadence: Any, last_frame: int, progress_every: int =
     return out, time.perf_counter() - started, detect_frames
 
 
-def fitted_on_frames(video: Path, frames: list[int], model_file: str) -> dict[str, object]:
-    """``fitted_on_this_data`` for the scored ``frames``: whether the camera's detector was trained on them.
+def fitted_on_frames(video: Path, frames: list[int], model_files: str | Sequence[str]) -> dict[str, object]:
+    """``fitted_on_this_data`` for the scored ``frames``: whether the camera's detector (any of its
+    ``model_files``, see :func:`detector_models`) was trained on them.
 
     A detector fine-tuned on a camera's own frames keeps a fit manifest beside its file (one digest
     per frame, :func:`edge.eval.fit_manifest.frame_digest`); a published model's sits beside its card.
@@ -175,12 +179,30 @@ def fitted_on_frames(video: Path, frames: list[int], model_file: str) -> dict[st
     from edge.models_registry import sha256_file
     from edge.paths import resolve_model
 
-    model = resolve_model(model_file)
-    manifests = fit_manifest.existing([fit_manifest.manifest_path(model), fit_manifest.card_manifest(model.stem)])
+    paths = []
+    for name in [model_files] if isinstance(model_files, str) else model_files:
+        model = resolve_model(name)
+        paths += [fit_manifest.manifest_path(model), fit_manifest.card_manifest(model.stem)]
+    manifests = fit_manifest.existing(paths)
     video_sha = sha256_file(video)
     report = fit_manifest.check([fit_manifest.frame_digest(video_sha, f) for f in frames], manifests)
     fit_manifest.warn(report)
     return report
+
+
+def detector_models(config: Any) -> list[str]:
+    """The model files a detector config runs: its own, and its near-field model's if it has one."""
+    return [config.model] + ([config.near.model] if getattr(config, "near", None) is not None else [])
+
+
+def _frame_size(video: Path) -> tuple[int, int]:
+    capture = cv2.VideoCapture(str(video))
+    try:
+        if not capture.isOpened():
+            raise FileNotFoundError(f"cannot open video {video}")
+        return int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    finally:
+        capture.release()
 
 
 def parse_frame_range(text: str) -> tuple[int, int]:
@@ -219,6 +241,10 @@ def track_command(
     frames: str | None = typer.Option(
         None, "--frames", help="score only these truth frames, e.g. 201-400 (tracking still runs from frame 1, as live)",
     ),
+    zoom: float | None = typer.Option(
+        None, "--zoom", min=1.0, help="score a close-up instead: frames and truth cropped to 1/ZOOM around the labelled "
+        "people and scaled back up, so everyone is ZOOM times taller (edge/eval/closeup.py; compare settings on it, not views)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
 ) -> None:
     """Tracking quality (MOTA, IDF1, id switches) of what a camera runs live, on MOTChallenge ground truth.
@@ -226,6 +252,7 @@ def track_command(
     Example: anshin eval track --json   (the demo's PETS camera on frames 1-400 of its video)
     Example: anshin eval track --frames 201-400 --json   (score the second half only)
     Example: anshin eval track --model var/train/twin_1_200.onnx --frames 201-400 --json
+    Example: anshin eval track --zoom 2 --json   (people twice as tall as any labelled one)
     Runs the camera's detector, tracker and detection cadence; scores only the frames the truth covers.
     """
     import json
@@ -251,6 +278,15 @@ def track_command(
         truth = load_mot(gt)
     except (FileNotFoundError, ValueError) as exc:
         raise fail(f"{gt}: {exc}") from exc
+    closeup = None
+    if zoom is not None:
+        from edge.eval.closeup import CloseUp
+
+        try:
+            closeup = CloseUp.around(truth, *_frame_size(video), zoom)  # one crop for every --frames choice
+        except FileNotFoundError as exc:
+            raise fail(str(exc)) from exc
+        truth = closeup.truth(truth)
     if frames is not None:
         try:
             first, last = parse_frame_range(frames)
@@ -266,7 +302,7 @@ def track_command(
         raise fail(str(exc)) from exc
     cadence = DetectTrackCadence(detector, ByteTracker(cam.tracker), cam.detect_every)
     try:
-        tracks, seconds, detect_frames = run_tracks(video, cadence, max(truth))
+        tracks, seconds, detect_frames = run_tracks(video, cadence, max(truth), view=None if closeup is None else closeup.frame)
     except FileNotFoundError as exc:
         raise fail(str(exc)) from exc
     frames_run = len(tracks)
@@ -277,13 +313,14 @@ def track_command(
         "detect_frames": detect_frames,
         "scored_frames": [min(truth), max(truth)],
         "video": str(video), "gt": str(gt), "config": str(config), "camera": camera,
+        "closeup": None if closeup is None else {"zoom": zoom, "crop_origin": list(closeup.origin)},
         "settings": {
             "detector": detector_config.model_dump(mode="json"),
             "detect_every": cam.detect_every,
             "tracker": cam.tracker.model_dump(mode="json"),
         },
     }
-    figures.update(fitted_on_frames(video, sorted(truth), detector_config.model))
+    figures.update(fitted_on_frames(video, sorted(truth), detector_models(detector_config)))
     if as_json:
         typer.echo(json.dumps(figures, indent=2))
     else:

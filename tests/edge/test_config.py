@@ -107,6 +107,13 @@ def test_demo_store_config_is_valid_and_resolves_the_video_next_to_the_project()
     pytest.param("    source: {video}\n", "    source: {video}\n    detector: {{type: onnx, model: nowhere.onnx}}\n",
                  "line 5 cameras.door.detector.model: model file {models}/nowhere.onnx not found",
                  id="model file must exist"),
+    pytest.param("    source: {video}\n", "    source: {video}\n    detector: {{type: onnx, near: {{model: far.onnx}}}}\n",
+                 "line 5 cameras.door.detector.near.model: model file {models}/far.onnx not found",
+                 id="near-field model file must exist"),
+    pytest.param("    source: {video}\n", "    source: {video}\n    detector: {{type: onnx, near: {{min_height_px: 120}}}}\n",
+                 "line 5 cameras.door.detector.near: min_height_px (120.0) is above main_max_height_px (90.0): "
+                 "people between the two would be found by neither model (got {{'min_height_px': 120}})",
+                 id="near-field heights must overlap"),
     pytest.param("    source: {video}\n", "    source: {video}\n    tracker: {{track_buffer: 0}}\n",
                  "line 5 cameras.door.tracker.track_buffer: input should be greater than or equal to 1 (got 0)",
                  id="tracker option"),

@@ -150,3 +150,25 @@ def test_command_says_when_the_detector_was_trained_on_the_scored_frames():
     unseen = fitted_on_frames(video, list(range(401, 796)), model)
     assert unseen["fitted_on_this_data"] is False and unseen["fitted_overlap"] == 0.0
     assert "models/weights/pets_person_v1.onnx" in unseen["fit_manifests_checked"]
+
+
+def test_zoom_option_scores_a_close_up_of_the_labelled_people():
+    """``--zoom 2``: frames and truth cropped to half around where the labelled people walk and scaled
+    back up; the truth it scores is that crop's, and the frames stay the fitted ones (the camera's
+    model saw them, only smaller), so the result still says fitted_on_this_data."""
+    from edge.eval.closeup import CloseUp
+
+    result = CliRunner().invoke(app, ["eval", "track", "--zoom", "2", "--frames", "1-20", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    truth = load_mot(GT)
+    view = CloseUp.around(truth, 480, 360, 2.0)
+    assert figures["closeup"] == {"zoom": 2.0, "crop_origin": list(view.origin)}
+    zoomed = view.truth(truth)
+    assert figures["truth_boxes"] == sum(int((~zoomed[f].ignored).sum()) for f in range(1, 21)) > 0
+    heights = np.concatenate([(zoomed[f].xyxy[:, 3] - zoomed[f].xyxy[:, 1])[~zoomed[f].ignored] for f in range(1, 21)])
+    assert np.median(heights) > 80  # labelled people are about 48 px tall in the full view
+    assert figures["fitted_on_this_data"] is True and 0.0 < figures["mota"] <= 1.0
+    assert any("yolo11n_int8" in m for m in figures["fit_manifests_checked"])  # the near-field model's fit is checked too
+    bad = CliRunner().invoke(app, ["eval", "track", "--zoom", "0.5"])
+    assert bad.exit_code == 2 and "--zoom" in bad.output

@@ -107,7 +107,8 @@ def test_the_crowded_plaza_raises_one_explained_alert(pipeline):
     assert len(alert["evidence"]["boxes"]) == alert["payload"]["count"]
     assert all(b["track_id"] is not None and b["label"] == "person" for b in alert["evidence"]["boxes"])
     assert alert["explanation"]["rule"] == "occupancy_over_capacity"
-    assert alert["explanation"]["model"]["name"] == Path(load_store_config(DEMO).camera(CAMERA).detector.model).stem
+    detector = load_store_config(DEMO).camera(CAMERA).detector
+    assert alert["explanation"]["model"]["name"] == f"{Path(detector.model).stem}+{Path(detector.near.model).stem}"  # both ran
     assert alert["explanation"]["measured"]["consecutive_frames"] == 3.0
 
 
