@@ -290,7 +290,8 @@ def test_modbus_source_survives_a_device_restart(modbus_server: ModbusServer, ca
             assert len(seen) == paused_at, "readings while the device is down"
             assert runner.alive and runner.error is None
             modbus_server.start(device_registers(230, 650.0, 410))  # same port, new values
-            wait_for(lambda: any(r.value == 23.0 for r in seen[paused_at:]), 20, "readings after the restart")
+            # the whole first poll after the restart: its three readings arrive one by one
+            wait_for(lambda: {r.value for r in seen[paused_at:]} >= {23.0, 650.0, 41.0}, 20, "readings after the restart")
         finally:
             runner.stop()
     assert not runner.alive and runner.error is None
