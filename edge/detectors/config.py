@@ -73,6 +73,10 @@ class _YoloDetectorConfig(Strict):
         default=None, description="a general detector for people nearer the camera than the model was fitted on; None = this model only",
     )
 
+    def model_files(self) -> list[str]:
+        """The model files this detector runs: its own, and its near-field model's if it has one."""
+        return [self.model] + ([self.near.model] if self.near is not None else [])
+
 
 class OnnxDetectorConfig(_YoloDetectorConfig):
     """Plain onnxruntime + numpy: the slim edge backend (no torch)."""

@@ -51,8 +51,8 @@ class CloseUp:
         """The crop position (on an 8-pixel grid) holding the most truth box centres over all frames."""
         if zoom < 1:
             raise ValueError(f"zoom must be at least 1, got {zoom}")
-        boxes = [t.xyxy for t in truth.values() if len(t.xyxy)]
-        centres = (np.concatenate(boxes)[:, :2] + np.concatenate(boxes)[:, 2:]) / 2 if boxes else np.zeros((0, 2))
+        boxes = np.concatenate([t.xyxy for t in truth.values()] or [np.zeros((0, 4))])
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
         crop_w, crop_h = width / zoom, height / zoom
         best, origin = (-1, 0.0), (0.0, 0.0)
         for x0 in np.arange(0.0, width - crop_w + 1e-9, 8.0):

@@ -169,7 +169,7 @@ def run_tracks(
 
 def fitted_on_frames(video: Path, frames: list[int], model_files: str | Sequence[str]) -> dict[str, object]:
     """``fitted_on_this_data`` for the scored ``frames``: whether the camera's detector (any of its
-    ``model_files``, see :func:`detector_models`) was trained on them.
+    ``model_files``, e.g. from the config's ``model_files()``) was trained on them.
 
     A detector fine-tuned on a camera's own frames keeps a fit manifest beside its file (one digest
     per frame, :func:`edge.eval.fit_manifest.frame_digest`); a published model's sits beside its card.
@@ -188,11 +188,6 @@ def fitted_on_frames(video: Path, frames: list[int], model_files: str | Sequence
     report = fit_manifest.check([fit_manifest.frame_digest(video_sha, f) for f in frames], manifests)
     fit_manifest.warn(report)
     return report
-
-
-def detector_models(config: Any) -> list[str]:
-    """The model files a detector config runs: its own, and its near-field model's if it has one."""
-    return [config.model] + ([config.near.model] if getattr(config, "near", None) is not None else [])
 
 
 def _frame_size(video: Path) -> tuple[int, int]:
@@ -320,7 +315,7 @@ def track_command(
             "tracker": cam.tracker.model_dump(mode="json"),
         },
     }
-    figures.update(fitted_on_frames(video, sorted(truth), detector_models(detector_config)))
+    figures.update(fitted_on_frames(video, sorted(truth), detector_config.model_files()))
     if as_json:
         typer.echo(json.dumps(figures, indent=2))
     else:

@@ -32,16 +32,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from edge.eval.track import (
-    DEFAULT_CAMERA,
-    DEFAULT_GT,
-    FrameTruth,
-    detector_models,
-    fitted_on_frames,
-    load_mot,
-    parse_mot,
-    run_tracks,
-)
+from edge.eval.track import DEFAULT_CAMERA, DEFAULT_GT, FrameTruth, fitted_on_frames, load_mot, parse_mot, run_tracks
 from edge.geometry import Anchor, anchor_points
 from edge.usecases.lines.analyzer import pixel_line
 from edge.usecases.lines.config import LinesAnalyzerConfig
@@ -226,7 +217,7 @@ def lines_command(
                      "tracker": cam.tracker.model_dump(mode="json")},
     }
     figures.update(fitted_on_frames(video, list(range(figures["first_frame"], figures["last_frame"] + 1)),
-                                    detector_models(cam.detector)))
+                                    cam.detector.model_files()))
     if as_json:
         typer.echo(json.dumps(figures, indent=2))
     else:
