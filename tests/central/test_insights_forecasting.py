@@ -164,3 +164,23 @@ def test_an_ensemble_is_not_scored_where_a_member_could_not_forecast() -> None:
     assert errors.loc[errors["window"] == 2, "profile_20+snaive"].isna().all()  # not the snaive forecast alone
     assert mae.loc["s"].dropna().index.tolist() == ["snaive"]  # neither profile_20 nor its ensemble competes
     assert forecast(hist, settings).chosen == {"s": "snaive"}  # the only forecaster scored on both origins
+
+
+def test_profile_shapes_are_pooled_only_with_series_ending_on_the_same_date() -> None:
+    weeks = pd.date_range("2024-01-05", periods=12, freq="W-FRI")
+    up = [1.0, 1, 2, 4] * 3  # a 4-week cycle: the next 2 weeks are a third of the 2 before
+    flat = [2.0] * 12
+    hist = pd.concat([pd.DataFrame({"unique_id": "up", "ds": weeks, "y": up}),
+                      pd.DataFrame({"unique_id": "flat", "ds": weeks, "y": flat}),
+                      # Ends a week earlier: its shape must not enter the others' median, nor theirs its own.
+                      pd.DataFrame({"unique_id": "early", "ds": weeks[:-1], "y": [3.0] * 11})])
+    settings = ForecastSettings(season_length=4, freq="W-FRI", horizon=2, windows=1, models=("profile_2",),
+                                profile_pooling=0.5)
+    table = forecast(hist, settings).table.set_index(["unique_id", "ds"])["mean"]
+    own_up, own_flat = np.array([1.0 / 3, 1.0 / 3]), np.array([1.0, 1.0])  # shapes: next weeks over the level before
+    median = (own_up + own_flat) / 2
+    np.testing.assert_allclose(table.loc["up"].to_numpy(), 3.0 * (0.5 * own_up + 0.5 * median), rtol=1e-6)
+    np.testing.assert_allclose(table.loc["flat"].to_numpy(), 2.0 * (0.5 * own_flat + 0.5 * median), rtol=1e-6)
+    np.testing.assert_allclose(table.loc["early"].to_numpy(), [3.0, 3.0], rtol=1e-6)  # alone on its date
+    unpooled = forecast(hist, settings.model_copy(update={"profile_pooling": 0.0})).table
+    np.testing.assert_allclose(unpooled.set_index("unique_id").loc["up", "mean"].to_numpy(), [1.0, 1.0], rtol=1e-6)

@@ -2,7 +2,8 @@
 
 The candidates are statsforecast's seasonal naive, AutoETS, AutoARIMA and MSTL (trend by ETS),
 Croston and TSB for intermittent item demand, and a level-scaled seasonal profile (last seasons'
-shape, each divided by its own recent level, times today's level) implemented here.
+shape, each divided by its own recent level, pulled a quarter of the way toward the median shape
+of all series forecast from the same date, times today's level) implemented here.
 
 Two ways to combine them (``combine``):
 
@@ -74,6 +75,9 @@ class ForecastSettings(Strict):
         default="mean", description="regular series: mean of every candidate that can forecast the series, "
         "or choose one (or a mean of 2-3) per series by backtest")
     ensembles: bool = Field(default=True, description="choose: also consider the mean of every 2 and 3 candidates")
+    profile_pooling: float = Field(default=0.25, ge=0.0, le=1.0,
+                                   description="weight of the median shape of all series forecast from the same date "
+                                   "in each profile_<k> shape (0: each series' own shape)")
     pooling: float = Field(default=0.5, ge=0.0, le=1.0,
                            description="weight of the all-series mean backtest error in each series' choice "
                            "(0: each series alone; with few backtest periods, its own error is noisy)")
@@ -139,12 +143,13 @@ def _stats_model(name: str, season: int) -> Any:
     return made[name]()
 
 
-def profile_forecast(y: np.ndarray, h: int, season: int, k: int) -> np.ndarray:
-    """Level-scaled seasonal profile: the same periods one and two seasons back, each divided by
-    the mean of the ``k`` periods before it, averaged, times the mean of the last ``k`` periods.
+def profile_shape(y: np.ndarray, h: int, season: int, k: int) -> tuple[float, np.ndarray | None]:
+    """Today's level (mean of the last ``k`` periods) and the seasonal shape ahead: the same periods
+    one and two seasons back, each divided by the mean of the ``k`` periods before it, averaged.
+    The shape is None when no season back has a positive level (the caller repeats the last season).
 
-    >>> profile_forecast(np.array([1., 2, 3, 4, 2, 4, 6, 8]), h=2, season=4, k=2)
-    array([4., 8.])
+    >>> profile_shape(np.array([1., 2, 3, 4, 2, 4, 6, 8]), h=2, season=4, k=2)
+    (7.0, array([0.57142857, 1.14285714]))
     """
     n = len(y)
     level = float(np.mean(y[-k:]))
@@ -161,9 +166,48 @@ def profile_forecast(y: np.ndarray, h: int, season: int, k: int) -> np.ndarray:
             if ref <= 0:
                 continue
         shapes.append(window / ref)
-    if not shapes:
+    return level, (np.mean(shapes, axis=0) if shapes else None)
+
+
+def profile_forecast(y: np.ndarray, h: int, season: int, k: int, pooled_shape: np.ndarray | None = None,
+                     pooling: float = 0.0) -> np.ndarray:
+    """Level-scaled seasonal profile: :func:`profile_shape`'s shape times today's level. With
+    ``pooled_shape`` (the median shape of every series forecast from the same date), the series'
+    own shape is pulled toward it by weight ``pooling``: a store's shape rests on two seasons, so
+    week-to-week noise in it is large, while the chain's shape is steady.
+
+    >>> y = np.array([1., 2, 3, 4, 2, 4, 6, 8])
+    >>> profile_forecast(y, h=2, season=4, k=2)
+    array([4., 8.])
+    >>> profile_forecast(y, h=2, season=4, k=2, pooled_shape=np.array([1., 1.]), pooling=0.5)
+    array([5.5, 7.5])
+    """
+    level, shape = profile_shape(y, h, season, k)
+    if shape is None:
         return np.resize(y[-season:], h).astype(float)
-    return level * np.mean(shapes, axis=0)
+    if pooled_shape is not None:
+        shape = (1 - pooling) * shape + pooling * pooled_shape
+    return level * shape
+
+
+def _profiles(groups: dict[str, np.ndarray], lasts: pd.Series, uids: Sequence[str], settings: ForecastSettings,
+              k: int) -> list[pd.DataFrame]:
+    """``profile_<k>`` forecasts of ``uids``, each shape pooled with the median shape of the series
+    that end on the same date (no other series' future is used: they all stop at that date)."""
+    h, season = settings.horizon, settings.season_length
+    usable = [u for u in uids if len(groups[u]) >= season + k]
+    shapes = {u: profile_shape(groups[u], h, season, k)[1] for u in usable}
+    pooled: dict[pd.Timestamp, np.ndarray] = {}
+    for last in {lasts[u] for u in usable}:
+        same = [shapes[u] for u in usable if lasts[u] == last and shapes[u] is not None]
+        if same and settings.profile_pooling > 0:
+            pooled[last] = np.median(np.stack(same), axis=0)
+    out = []
+    for u in usable:
+        f = profile_forecast(groups[u], h, season, k, pooled.get(lasts[u]), settings.profile_pooling)
+        out.append(pd.DataFrame({"unique_id": u, "ds": _future_dates(lasts[u], h, settings.freq), "model": f"profile_{k}",
+                                 "value": f.astype(np.float32).astype(np.float64)}))
+    return out
 
 
 def _future_dates(last: pd.Timestamp, h: int, freq: str) -> pd.DatetimeIndex:
@@ -218,15 +262,8 @@ def _one_origin(history: pd.DataFrame, kinds: dict[str, list[str]], settings: Fo
                 parts.append(wide.melt(id_vars=["unique_id", "ds"], var_name="model", value_name="value"))
         for n in names:
             k = _profile_k(n)
-            if not k:
-                continue
-            for u in uids:
-                y = groups[u]
-                if len(y) < min_length(n, settings.season_length):
-                    continue
-                f = profile_forecast(y, settings.horizon, settings.season_length, k).astype(np.float32)
-                parts.append(pd.DataFrame({"unique_id": u, "ds": _future_dates(lasts[u], settings.horizon, settings.freq),
-                                           "model": n, "value": f.astype(np.float64)}))
+            if k:
+                parts.extend(_profiles(groups, lasts, uids, settings, k))
     if not parts:
         return pd.DataFrame(columns=["unique_id", "ds", "model", "value"])
     out = pd.concat(parts, ignore_index=True)
