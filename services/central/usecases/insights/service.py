@@ -50,8 +50,10 @@ class InsightsSettings(Strict):
     """What a refresh computes, and with which settings (defaults: weekly store sales, daily items)."""
 
     sales: ForecastSettings = ForecastSettings()
+    # Shape pooling was measured on weekly store sales only (docs/usecases/insights.md): items keep their own.
     items: ForecastSettings = ForecastSettings(season_length=7, freq="D", horizon=7, windows=2,
-                                               models=("snaive", "ets", "profile_7"), combine="choose")
+                                               models=("snaive", "ets", "profile_7"), combine="choose",
+                                               profile_pooling=0.0)
     item_history_days: int = Field(default=84, ge=14, le=730, description="days of item demand to forecast from")
     top_items: int = Field(default=10, ge=1, le=500, description="items forecast and ordered (by volume)")
     service_level: float = Field(default=0.95, ge=0.5, lt=1.0)
