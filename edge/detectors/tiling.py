@@ -6,6 +6,7 @@ frame's side gives every person about twice the network pixels.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -62,14 +63,22 @@ class TiledDetector:
         self.kind = inner.kind
         self.model_name = inner.model_name
         self.model_version = inner.model_version
+        # One inference session serves every thread (onnxruntime's run is thread-safe).
+        self._pool = ThreadPoolExecutor(tiles.workers, thread_name_prefix="tiles") if tiles.workers > 1 else None
 
     def detect(self, frame: np.ndarray) -> Detections:
         """Detections in frame pixels for one BGR frame (H, W, 3 uint8)."""
         height, width = frame.shape[:2]
         t = self.tiles
-        parts = [self.inner.detect(frame)] if t.full_frame else []
-        for x0, y0, x1, y1 in tile_windows(width, height, t.rows, t.cols, t.overlap):
+        windows = [(0, 0, width, height)] if t.full_frame else []
+        windows += tile_windows(width, height, t.rows, t.cols, t.overlap)
+
+        def run(window: tuple[int, int, int, int]) -> Detections:
+            x0, y0, x1, y1 = window
             found = self.inner.detect(np.ascontiguousarray(frame[y0:y1, x0:x1]))
             offset = np.array([x0, y0, x0, y0], dtype=np.float32)
-            parts.append(Detections(found.xyxy + offset, found.score, found.class_id))
+            return Detections(found.xyxy + offset, found.score, found.class_id)
+
+        # Results in window order either way, so the merge (and the count) does not depend on workers.
+        parts = list(self._pool.map(run, windows)) if self._pool else [run(w) for w in windows]
         return merge_duplicates(concat(parts), t.merge, t.merge_thresh)

@@ -102,7 +102,8 @@ def _mall_store(tmp_path: Path, detector_extra: str = "", calibration: str = "..
     text = text.replace("media/mall_dev.ffconcat", str(ROOT / "config" / "media" / "mall_dev.ffconcat"))
     text = text.replace("../../shared/data/media/", str(media_dir()) + "/").replace("calibration/entrance-thermal.yaml", str(ROOT / "config" / "calibration" / "entrance-thermal.yaml"))
     if detector_extra:
-        text = text.replace("      tiles: {rows: 2, cols: 2, overlap: 0.25}", "      tiles: {rows: 2, cols: 2, overlap: 0.25}\n" + detector_extra)
+        assert text.count("      model: yolov8n_int8.onnx\n") == 1  # the mall camera's detector
+        text = text.replace("      model: yolov8n_int8.onnx\n", "      model: yolov8n_int8.onnx\n" + detector_extra + "\n")
     path = tmp_path / "store.yaml"
     path.write_text(text)
     return path

@@ -68,3 +68,12 @@ def test_tiles_find_more_of_a_crowd_than_the_whole_frame():
         whole, tiled, true = whole + len(whole_det.detect(frame)), tiled + len(found), true + truth[name]["count"]
     # Mall's distant shoppers are 15-30 px tall: tiles give them ~1.75x the network pixels.
     assert whole + 5 <= tiled < true, (whole, tiled, true)
+
+
+def test_tiles_on_two_threads_find_the_same_boxes():
+    frame = cv2.imread(str(media_dir() / "mall_dev" / "seq_000601.jpg"))
+    one = create_detector(OnnxDetectorConfig(tiles=TilingConfig(rows=2, cols=2))).detect(frame)
+    two = create_detector(OnnxDetectorConfig(tiles=TilingConfig(rows=2, cols=2, workers=2))).detect(frame)
+    assert len(one) > 10
+    np.testing.assert_array_equal(one.xyxy, two.xyxy)
+    np.testing.assert_array_equal(one.score, two.score)

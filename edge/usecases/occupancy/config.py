@@ -105,7 +105,8 @@ def check_hysteresis_fits_capacity(store: Any) -> Iterator[ConfigProblem]:
 
 
 def check_calibration_fits_detector(store: Any) -> Iterator[ConfigProblem]:
-    """A count calibration holds only for the detector settings it was fitted with (threads aside)."""
+    """A count calibration holds only for the detector settings it was fitted with (threads and tile
+    workers aside: they change the speed, not the boxes)."""
     from edge.eval.calibration import CountCalibration
 
     for cam_id, cam in store.cameras.items():
@@ -113,8 +114,9 @@ def check_calibration_fits_detector(store: Any) -> Iterator[ConfigProblem]:
             if not isinstance(analyzer, OccupancyAnalyzerConfig) or analyzer.count is None:
                 continue
             fitted = CountCalibration.load(analyzer.count.calibration).detector
-            fitted_settings = fitted.model_dump(exclude={"threads"})
-            camera_settings = cam.detector.model_dump(exclude={"threads"})
+            speed_only: dict[str, Any] = {"threads": True, "tiles": {"workers": True}}
+            fitted_settings = fitted.model_dump(exclude=speed_only)
+            camera_settings = cam.detector.model_dump(exclude=speed_only)
             differ = sorted(k for k in fitted_settings if fitted_settings[k] != camera_settings.get(k))
             if differ:
                 yield ConfigProblem(
