@@ -104,6 +104,10 @@ def check_hysteresis_fits_capacity(store: Any) -> Iterator[ConfigProblem]:
                     )
 
 
+#: Detector settings that change the speed, not the boxes (a pydantic ``exclude`` spec).
+SPEED_ONLY_SETTINGS: dict[str, Any] = {"threads": True, "tiles": {"workers": True}}
+
+
 def check_calibration_fits_detector(store: Any) -> Iterator[ConfigProblem]:
     """A count calibration holds only for the detector settings it was fitted with (threads and tile
     workers aside: they change the speed, not the boxes)."""
@@ -114,9 +118,8 @@ def check_calibration_fits_detector(store: Any) -> Iterator[ConfigProblem]:
             if not isinstance(analyzer, OccupancyAnalyzerConfig) or analyzer.count is None:
                 continue
             fitted = CountCalibration.load(analyzer.count.calibration).detector
-            speed_only: dict[str, Any] = {"threads": True, "tiles": {"workers": True}}
-            fitted_settings = fitted.model_dump(exclude=speed_only)
-            camera_settings = cam.detector.model_dump(exclude=speed_only)
+            fitted_settings = fitted.model_dump(exclude=SPEED_ONLY_SETTINGS)
+            camera_settings = cam.detector.model_dump(exclude=SPEED_ONLY_SETTINGS)
             differ = sorted(k for k in fitted_settings if fitted_settings[k] != camera_settings.get(k))
             if differ:
                 yield ConfigProblem(

@@ -182,8 +182,12 @@ def profile_forecast(y: np.ndarray, h: int, season: int, k: int, pooled_shape: n
     >>> profile_forecast(y, h=2, season=4, k=2, pooled_shape=np.array([1., 1.]), pooling=0.5)
     array([5.5, 7.5])
     """
-    level, shape = profile_shape(y, h, season, k)
-    if shape is None:
+    return _scaled_profile(y, h, season, *profile_shape(y, h, season, k), pooled_shape, pooling)
+
+
+def _scaled_profile(y: np.ndarray, h: int, season: int, level: float, shape: np.ndarray | None,
+                    pooled_shape: np.ndarray | None, pooling: float) -> np.ndarray:
+    if shape is None:  # no usable season back: repeat the last season
         return np.resize(y[-season:], h).astype(float)
     if pooled_shape is not None:
         shape = (1 - pooling) * shape + pooling * pooled_shape
@@ -195,16 +199,16 @@ def _profiles(groups: dict[str, np.ndarray], lasts: pd.Series, uids: Sequence[st
     """``profile_<k>`` forecasts of ``uids``, each shape pooled with the median shape of the series
     that end on the same date (no other series' future is used: they all stop at that date)."""
     h, season = settings.horizon, settings.season_length
-    usable = [u for u in uids if len(groups[u]) >= season + k]
-    shapes = {u: profile_shape(groups[u], h, season, k)[1] for u in usable}
+    usable = [u for u in uids if len(groups[u]) >= min_length(f"profile_{k}", season)]
+    level_shape = {u: profile_shape(groups[u], h, season, k) for u in usable}
     pooled: dict[pd.Timestamp, np.ndarray] = {}
     for last in {lasts[u] for u in usable}:
-        same = [shapes[u] for u in usable if lasts[u] == last and shapes[u] is not None]
+        same = [shape for u, (_, shape) in level_shape.items() if lasts[u] == last and shape is not None]
         if same and settings.profile_pooling > 0:
             pooled[last] = np.median(np.stack(same), axis=0)
     out = []
     for u in usable:
-        f = profile_forecast(groups[u], h, season, k, pooled.get(lasts[u]), settings.profile_pooling)
+        f = _scaled_profile(groups[u], h, season, *level_shape[u], pooled.get(lasts[u]), settings.profile_pooling)
         out.append(pd.DataFrame({"unique_id": u, "ds": _future_dates(lasts[u], h, settings.freq), "model": f"profile_{k}",
                                  "value": f.astype(np.float32).astype(np.float64)}))
     return out
