@@ -125,3 +125,27 @@ def test_demo_preparation_shows_everything_once(db: Database, settings: Settings
     assert content["sales"]["available"] and len(content["sales"]["forecast"]) == 8
     assert content["items"]["available"] and any(o["order_units"] > 0 for o in content["orders"])
     assert content["rules"] and content["placements"] and content["staffing"]
+
+
+def test_a_store_refresh_pools_its_shape_with_the_other_stores_as_a_chain_run_does(db: Database) -> None:
+    from services.central.usecases.insights.forecasting import forecast
+    from services.central.usecases.insights.importing import read_series
+
+    with db.unit_of_work() as s:
+        for store, other in ((STORE, "1"), ("store-two", "2")):
+            import_file(s, retail_dir() / "Walmart_Store_sales.csv", WALMART.model_copy(update={"only": {"Store": other}}),
+                        actor="test", store_id=store)
+    with db.unit_of_work() as s:
+        refresh(s, STORE, QUICK)
+    with db.read_session() as s:
+        report = latest_report(s, STORE)
+        assert report is not None
+        sales = report.content["sales"]
+    chain = read_series(retail_dir() / "Walmart_Store_sales.csv", WALMART.model_copy(update={"series": "Store"}))
+    expected = forecast(chain[chain["unique_id"].isin(["1", "2"])], QUICK.sales).table
+    assert sales["pooled_with_stores"] == 1
+    assert [round(r["mean"], 2) for r in sales["forecast"]] == [
+        round(v, 2) for v in expected[expected["unique_id"] == "1"]["mean"]]
+    with db.unit_of_work() as s:
+        alone = refresh(s, STORE, QUICK.model_copy(update={"pool_with_other_stores": False})).content["sales"]
+    assert alone["pooled_with_stores"] == 0 and alone["forecast"] != sales["forecast"]

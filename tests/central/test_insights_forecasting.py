@@ -184,3 +184,21 @@ def test_profile_shapes_are_pooled_only_with_series_ending_on_the_same_date() ->
     np.testing.assert_allclose(table.loc["early"].to_numpy(), [3.0, 3.0], rtol=1e-6)  # alone on its date
     unpooled = forecast(hist, settings.model_copy(update={"profile_pooling": 0.0})).table
     np.testing.assert_allclose(unpooled.set_index("unique_id").loc["up", "mean"].to_numpy(), [1.0, 1.0], rtol=1e-6)
+
+
+def test_one_store_pooled_with_its_peers_gets_its_chain_wide_forecast(walmart: pd.DataFrame) -> None:
+    # The mean of fixed candidates: each series' forecast depends on the others only through the pooled shape.
+    settings = ForecastSettings(models=("snaive", "profile_4", "profile_8"), windows=1, profile_pooling=0.25)
+    chain = forecast(walmart, settings).table
+    alone = walmart[walmart["unique_id"] == "1"]
+    peers = walmart[walmart["unique_id"] != "1"].assign(unique_id=lambda d: "other/" + d["unique_id"])
+    pooled = forecast(alone, settings, peers=peers).table
+    np.testing.assert_allclose(pooled["mean"].to_numpy(), chain[chain["unique_id"] == "1"]["mean"].to_numpy(),
+                               rtol=1e-9)
+    unpooled = forecast(alone, settings).table  # alone, its shape is the median of itself: its own
+    assert not np.allclose(unpooled["mean"].to_numpy(), pooled["mean"].to_numpy())
+    # A peer's periods after the store's last one are its future there: they change nothing.
+    later = peers.assign(ds=lambda d: d["ds"] + pd.Timedelta(weeks=1))
+    extra = pd.concat([peers, later[later["ds"] > peers["ds"].max()].assign(y=1e9)])
+    np.testing.assert_allclose(forecast(alone, settings, peers=extra).table["mean"].to_numpy(),
+                               pooled["mean"].to_numpy(), rtol=1e-9)

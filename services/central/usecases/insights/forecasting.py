@@ -194,16 +194,35 @@ def _scaled_profile(y: np.ndarray, h: int, season: int, level: float, shape: np.
     return level * shape
 
 
+def _peer_shapes(peers: pd.DataFrame | None, last: pd.Timestamp, h: int, season: int, k: int) -> list[np.ndarray]:
+    """The ``profile_<k>`` shapes of the peer series that have a period on ``last``, each cut after it
+    (a peer's later periods are the future at that origin)."""
+    if peers is None or peers.empty:
+        return []
+    out = []
+    for _, g in peers[peers["ds"] <= last].groupby("unique_id", sort=True):
+        y = g["y"].to_numpy(float)
+        if g["ds"].iloc[-1] == last and len(y) >= min_length(f"profile_{k}", season):
+            shape = profile_shape(y, h, season, k)[1]
+            if shape is not None:
+                out.append(shape)
+    return out
+
+
 def _profiles(groups: dict[str, np.ndarray], lasts: pd.Series, uids: Sequence[str], settings: ForecastSettings,
-              k: int) -> list[pd.DataFrame]:
+              k: int, peers: pd.DataFrame | None = None) -> list[pd.DataFrame]:
     """``profile_<k>`` forecasts of ``uids``, each shape pooled with the median shape of the series
-    that end on the same date (no other series' future is used: they all stop at that date)."""
+    that end on the same date (no other series' future is used: they all stop at that date), and
+    of the ``peers`` cut at that date (series pooled with but not forecast, e.g. the chain's other
+    stores when one store is refreshed)."""
     h, season = settings.horizon, settings.season_length
     usable = [u for u in uids if len(groups[u]) >= min_length(f"profile_{k}", season)]
     level_shape = {u: profile_shape(groups[u], h, season, k) for u in usable}
     pooled: dict[pd.Timestamp, np.ndarray] = {}
     for last in {lasts[u] for u in usable}:
         same = [shape for u, (_, shape) in level_shape.items() if lasts[u] == last and shape is not None]
+        if settings.profile_pooling > 0:
+            same += _peer_shapes(peers, last, h, season, k)
         if same and settings.profile_pooling > 0:
             pooled[last] = np.median(np.stack(same), axis=0)
     out = []
@@ -244,7 +263,7 @@ def _stats_forecasts(
 
 
 def _one_origin(history: pd.DataFrame, kinds: dict[str, list[str]], settings: ForecastSettings,
-                engine: Engine) -> pd.DataFrame:
+                engine: Engine, peers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every applicable candidate's point forecast after the end of ``history`` (long format:
     unique_id, ds, model, value)."""
     parts: list[pd.DataFrame] = []
@@ -267,7 +286,7 @@ def _one_origin(history: pd.DataFrame, kinds: dict[str, list[str]], settings: Fo
         for n in names:
             k = _profile_k(n)
             if k:
-                parts.extend(_profiles(groups, lasts, uids, settings, k))
+                parts.extend(_profiles(groups, lasts, uids, settings, k, peers))
     if not parts:
         return pd.DataFrame(columns=["unique_id", "ds", "model", "value"])
     out = pd.concat(parts, ignore_index=True)
@@ -308,13 +327,15 @@ def _combine(values: pd.DataFrame, name: str) -> pd.Series:
 
 
 def backtest(history: pd.DataFrame, settings: ForecastSettings, engine: Engine = "local",
-             progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             progress: Progress | None = None, peers: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rolling-origin backtest inside ``history``: for window w = windows..1, forecast from the
-    history without its last w*horizon periods and compare with those periods.
+    history without its last w*horizon periods and compare with those periods (``peers``: see
+    :func:`forecast`).
 
     Returns (per-series MAE of every candidate and ensemble, the errors long table:
     unique_id, ds, window, forecaster, error)."""
     history = _clean(history)
+    peers = _clean(peers) if peers is not None and not peers.empty else None
     kinds = _candidates_by_series(history, settings)
     h = settings.horizon
     errors: list[pd.DataFrame] = []
@@ -324,7 +345,8 @@ def backtest(history: pd.DataFrame, settings: ForecastSettings, engine: Engine =
         train = cut_history(history, w * h)
         actual = history[~history.index.isin(train.index)]
         actual = actual[actual.groupby("unique_id")["ds"].rank(method="first") <= h]
-        fc = _one_origin(train, {u: m for u, m in kinds.items() if u in set(train["unique_id"])}, settings, engine)
+        fc = _one_origin(train, {u: m for u, m in kinds.items() if u in set(train["unique_id"])}, settings, engine,
+                         peers)
         if fc.empty:
             continue
         wide = fc.pivot_table(index=["unique_id", "ds"], columns="model", values="value").reset_index()
@@ -426,12 +448,18 @@ def interval_quantiles(errors: pd.DataFrame, chosen: dict[str, str], scale: pd.S
 
 
 def forecast(history: pd.DataFrame, settings: ForecastSettings | None = None, engine: Engine = "local",
-             progress: Progress | None = None) -> Forecast:
+             progress: Progress | None = None, peers: pd.DataFrame | None = None) -> Forecast:
     """Backtest, choose per series, forecast ``settings.horizon`` periods after the end of each
-    series with intervals. ``history``: unique_id, ds, y (one row per series and period)."""
+    series with intervals. ``history``: unique_id, ds, y (one row per series and period).
+
+    ``peers`` (same columns): series that only lend their seasonal shape to the profile pooling
+    (``profile_pooling``), as if they were in ``history``, without being fitted or forecast. A
+    store's refresh passes the chain's other stores, so its forecast is the one a chain-wide run
+    gives it."""
     settings = settings or ForecastSettings()
     history = _clean(history)
-    mae, errors = backtest(history, settings, engine, progress)
+    peers = _clean(peers) if peers is not None and not peers.empty else None
+    mae, errors = backtest(history, settings, engine, progress, peers)
     scale = history.groupby("unique_id")["y"].apply(lambda s: float(np.mean(np.abs(s))))
     kinds = _candidates_by_series(history, settings)
     chosen = choose(mae, scale, settings.pooling)
@@ -440,7 +468,7 @@ def forecast(history: pd.DataFrame, settings: ForecastSettings | None = None, en
     q_lo, q_hi = interval_quantiles(errors, chosen, scale, settings.level)
     if progress:
         progress("final forecast")
-    fc = _one_origin(history, kinds, settings, engine)
+    fc = _one_origin(history, kinds, settings, engine, peers)
     wide = fc.pivot_table(index=["unique_id", "ds"], columns="model", values="value").reset_index()
     parts = []
     for uid, rows in wide.groupby("unique_id", sort=True):

@@ -26,6 +26,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "insights.plot_alt": ("Sales: actual, forecast and 80 % interval", "売上：実績・予測・80%予測区間"),
     "insights.past_wape": ("Last {h} periods forecast from before them: error (WAPE) {wape}",
                            "直近{h}期間をその前までのデータで予測した誤差（WAPE）：{wape}"),
+    "insights.pooled": ("Seasonal shape pooled with {n} other stores' sales", "季節パターンを他の{n}店舗の売上と合わせて推定"),
     "insights.model": ("Model chosen by backtest", "バックテストで選んだモデル"),
     "insights.period": ("Period", "期間"),
     "insights.forecast": ("Forecast", "予測"),

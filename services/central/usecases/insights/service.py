@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -54,6 +54,9 @@ class InsightsSettings(Strict):
     items: ForecastSettings = ForecastSettings(season_length=7, freq="D", horizon=7, windows=2,
                                                models=("snaive", "ets", "profile_7"), combine="choose",
                                                profile_pooling=0.0)
+    pool_with_other_stores: bool = Field(
+        default=True, description="weekly sales: pool the profile shapes with the other stores' stored sales, as a "
+        "chain-wide run does (docs/usecases/insights.md, Shape pooling)")
     item_history_days: int = Field(default=84, ge=14, le=730, description="days of item demand to forecast from")
     top_items: int = Field(default=10, ge=1, le=500, description="items forecast and ordered (by volume)")
     service_level: float = Field(default=0.95, ge=0.5, lt=1.0)
@@ -71,6 +74,16 @@ def load_sales(session: Session, store_id: str) -> pd.DataFrame:
                            .where(SalesRow.store_id == store_id).order_by(SalesRow.series, SalesRow.period)).all()
     return pd.DataFrame({"unique_id": [r[0] for r in rows], "ds": pd.to_datetime([r[1] for r in rows]),
                          "y": [float(r[2]) for r in rows]})
+
+
+def load_other_stores_sales(session: Session, store_id: str, series: Iterable[str]) -> pd.DataFrame:
+    """unique_id (``<store>/<series>``), ds, y of the other stores' sales rows of the same ``series``
+    names: the peers a store's forecast pools its seasonal shape with."""
+    rows = session.execute(select(SalesRow.store_id, SalesRow.series, SalesRow.period, SalesRow.value)
+                           .where(SalesRow.store_id != store_id, SalesRow.series.in_(list(series)))
+                           .order_by(SalesRow.store_id, SalesRow.series, SalesRow.period)).all()
+    return pd.DataFrame({"unique_id": [f"{r[0]}/{r[1]}" for r in rows], "ds": pd.to_datetime([r[2] for r in rows]),
+                         "y": [float(r[3]) for r in rows]})
 
 
 def load_lines(session: Session, store_id: str, since: datetime | None = None) -> pd.DataFrame:
@@ -165,18 +178,29 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
             for r in out.to_dict(orient="records")]
 
 
-def _sales_part(history: pd.DataFrame, settings: ForecastSettings, progress: Progress | None) -> dict[str, Any]:
+def _sales_part(history: pd.DataFrame, settings: ForecastSettings, progress: Progress | None,
+                peers: pd.DataFrame | None = None) -> dict[str, Any]:
     if history.empty or history.groupby("unique_id").size().max() < settings.season_length + 2 * settings.horizon:
         return {"available": False}
-    fc = forecast(history, settings, progress=progress)
-    # How the same method did on the last horizon: forecast from before it, against what happened.
-    past = forecast(cut_history(history, settings.horizon), settings)
+    fc = forecast(history, settings, progress=progress, peers=peers)
+    # How the same method did on the last horizon: forecast from before it, against what happened
+    # (the peers are cut by date inside: none of their later periods is used).
+    past = forecast(cut_history(history, settings.horizon), settings, peers=peers)
     shown = history.groupby("unique_id").tail(26)
     vs = past.table.merge(history, on=["unique_id", "ds"])
     return {"available": True, "history": _records(shown), "forecast": _records(fc.table),
             "past_forecast": _records(vs), "chosen": fc.chosen,
+            # Other stores whose shape entered the pooling (they have a period on this store's last one).
+            "pooled_with_stores": _stores_ending_with(history, peers),
             "past_wape": float(np.sum(np.abs(vs["y"] - vs["mean"])) / max(float(np.sum(np.abs(vs["y"]))), 1e-9))
             if not vs.empty else None}
+
+
+def _stores_ending_with(history: pd.DataFrame, peers: pd.DataFrame | None) -> int:
+    if peers is None or peers.empty:
+        return 0
+    on_last = peers[peers["ds"].isin(history.groupby("unique_id")["ds"].max().unique())]
+    return int(on_last["unique_id"].str.split("/", n=1).str[0].nunique())
 
 
 def _catalogue(session: Session, store_id: str) -> dict[str, CatalogueItem]:
@@ -194,7 +218,10 @@ def compute(session: Session, store_id: str, settings: InsightsSettings | None =
     now = now or datetime.now(timezone.utc)
     say = progress or (lambda _m: None)
     say("sales forecast")
-    sales = _sales_part(load_sales(session, store_id), settings.sales, progress)
+    own = load_sales(session, store_id)
+    peers = (load_other_stores_sales(session, store_id, own["unique_id"].unique().tolist())
+             if settings.pool_with_other_stores and not own.empty else None)
+    sales = _sales_part(own, settings.sales, progress, peers)
 
     last = session.scalar(select(func.max(TransactionLine.at)).where(TransactionLine.store_id == store_id))
     items: dict[str, Any] = {"available": False}
