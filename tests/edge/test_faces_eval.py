@@ -56,3 +56,30 @@ def test_a_malformed_pair_list_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("label,path1\n1,a.jpg\n")
     r = CliRunner().invoke(app, ["eval", "faces", "--pairs", str(bad), "--json"])
     assert r.exit_code != 0 and "missing columns" in r.output
+
+
+def test_a_person_filed_under_two_names_is_one_member_not_a_charged_stranger(tmp_path: Path) -> None:
+    import numpy as np
+
+    from edge.usecases.checkout.evaluate import Embedded, Pair, checkout_simulation, read_same_person
+
+    def unit(*v: float) -> np.ndarray:
+        x = np.array(v + (0.0,) * (128 - len(v)), np.float32)
+        return x / np.linalg.norm(x)
+
+    emb = {"images/A/A_1.jpg": unit(1, 0.01), "images/A/A_2.jpg": unit(1, -0.01), "images/A/A_3.jpg": unit(1, 0.02),
+           "images/A_Long/A_Long_1.jpg": unit(1, 0.03),  # the same face under a second name
+           "images/B/B_1.jpg": unit(0, 1), "images/B/B_2.jpg": unit(0.01, 1), "images/B/B_3.jpg": unit(-0.01, 1)}
+    emb_q = {k: Embedded(v, side_px=100, flip_gap=0.1) for k, v in emb.items()}
+    pairs = [Pair(True, "images/A/A_1.jpg", "images/A/A_2.jpg"), Pair(True, "images/A/A_3.jpg", "images/A/A_1.jpg"),
+             Pair(False, "images/A_Long/A_Long_1.jpg", "images/B/B_1.jpg"),
+             Pair(True, "images/B/B_2.jpg", "images/B/B_3.jpg")]
+    plain = checkout_simulation(pairs, emb_q, enrol=2)
+    assert plain["false_charges"] == 1 and plain["stranger_exits"] == 1
+    same = tmp_path / "same.csv"
+    same.write_text("name,same_as,evidence\nA_Long,A,the same face\n")
+    joined = checkout_simulation(pairs, emb_q, enrol=2, same_person=read_same_person(same))
+    assert joined["false_charges"] == 0 and joined["stranger_exits"] == 0 and joined["auto_charged_ratio"] == 1.0
+    same.write_text("name,same_as,evidence\nA_Long,A,\n")
+    with pytest.raises(ValueError, match="same.csv:2"):
+        read_same_person(same)

@@ -63,6 +63,24 @@ def identity_half(name: str) -> int:
     return int(hashlib.sha256(name.encode("utf-8")).hexdigest(), 16) % 2
 
 
+def read_same_person(path: Path) -> dict[str, str]:
+    """A list of names that are one person in a pair list's data (``name,same_as,evidence``; LFW files
+    some people under two names): name -> the name it stands for (ValueError names a bad line).
+
+    The 1:N simulation would otherwise count such a person's photo as a stranger charged to a member."""
+    out: dict[str, str] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"name", "same_as", "evidence"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: missing columns {sorted(missing)}")
+        for line, row in enumerate(reader, start=2):
+            if not row["name"] or not row["same_as"] or not row["evidence"] or row["name"] == row["same_as"]:
+                raise ValueError(f"{path}:{line}: give two different names and the evidence that they are one person")
+            out[row["name"]] = row["same_as"]
+    return out
+
+
 def read_pairs(path: Path, split: str = "all") -> list[Pair]:
     """Pairs of ``path`` (ValueError on a malformed file; names the line)."""
     if split not in ("all", "tune", "report"):
@@ -158,15 +176,18 @@ def faces_report(pairs: Sequence[Pair], emb: dict[str, Embedded], threshold: flo
 
 def checkout_simulation(pairs: Sequence[Pair], emb: dict[str, Embedded], enrol: int = 2,
                         threshold: float = MATCH_THRESHOLD, review_threshold: float = REVIEW_THRESHOLD,
-                        min_margin: float = MIN_MARGIN) -> dict:
+                        min_margin: float = MIN_MARGIN, same_person: dict[str, str] | None = None) -> dict:
     """1:N exits. Members: people with more than ``enrol`` usable photos in the pairs (the first
     ``enrol`` sorted photos enrol, as the template :func:`centroid`; each other photo is one member exit). Strangers: everyone else
-    (each of their photos is a stranger exit). Liveness is taken as passed (still photos)."""
+    (each of their photos is a stranger exit). Liveness is taken as passed (still photos).
+    ``same_person`` (:func:`read_same_person`) joins the names that are one person."""
+    aliases = same_person or {}
     photos: dict[str, list[str]] = defaultdict(list)
     for p in pairs:
         for path in (p.path1, p.path2):
-            if path not in photos[person(path)]:
-                photos[person(path)].append(path)
+            who = aliases.get(person(path), person(path))
+            if path not in photos[who]:
+                photos[who].append(path)
     gallery: dict[str, np.ndarray] = {}
     exits: list[tuple[str | None, str]] = []  # (true member or None, photo)
     for name, paths in sorted(photos.items()):
@@ -203,6 +224,7 @@ def checkout_simulation(pairs: Sequence[Pair], emb: dict[str, Embedded], enrol: 
         "sent_to_staff_per_1000": round(1000 * counts["review"] / max(n, 1), 2),
         "members_not_recognised": counts["ignored_member"], "enrol_photos": enrol,
         "threshold": threshold, "review_threshold": review_threshold, "min_margin": min_margin,
+        "same_person_names": len(aliases),
     }
 
 
@@ -342,10 +364,19 @@ def checkout_command(
     enrol: int = _typer().Option(2, "--enrol", min=1, max=3, help="enrolment photos per member (1-3); members need one more photo to exit"),
     cache: Path | None = _typer().Option(None, "--cache", help="embedding cache .npz"),
     no_cache: bool = _typer().Option(False, "--no-cache"),
+    same_person: Path | None = _typer().Option(
+        None, "--same-person", exists=True, dir_okay=False,
+        help="CSV name,same_as,evidence: names that are one person (lfw_dev: models/eval/lfw_dev_same_person.csv)"),
     as_json: bool = _typer().Option(False, "--json", help="print one JSON line"),
 ) -> None:
     """1:N exits with the shipped rule: {members, exits, false_charges_per_1000, auto_charged_ratio, sent_to_staff_per_1000}."""
+    from edge.eval.options import fail
+
+    try:
+        aliases = read_same_person(same_person) if same_person else None
+    except (OSError, ValueError) as exc:
+        raise fail(str(exc)) from exc
     pairs, emb = _load(pairs_file, split, cache, no_cache)
-    report = checkout_simulation(pairs, emb, enrol)
+    report = checkout_simulation(pairs, emb, enrol, same_person=aliases)
     report["split"] = split
     print(dumps(report) if as_json else json.dumps(report, indent=2, sort_keys=True))

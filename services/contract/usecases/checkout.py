@@ -42,7 +42,8 @@ MATCH_THRESHOLD = 0.34
 #: Above it the face is a stranger's and is dropped at once.
 REVIEW_THRESHOLD = 0.40
 #: The second-best member must be at least this much farther than the best for an automatic charge
-#: (tune half: 0.08 let lookalikes through, 0.13 none). dlib puts some different people close
+#: (tune half, LFW's same-person aliases joined: 0.11 let a lookalike through, 0.12 none; 0.13 keeps
+#: a step in hand, see the model card). dlib puts some different people close
 #: together (on LFW mostly East Asian faces, see docs/usecases/checkout.md); the margin catches
 #: what the threshold alone does not.
 MIN_MARGIN = 0.13
