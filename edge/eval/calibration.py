@@ -5,6 +5,10 @@ camera ``true ≈ intercept + slope × detected``. The fit is ordinary least squ
 error is measured by blocked cross-validation: consecutive frames are near-duplicates, so each
 fold holds out one contiguous block of the sequence, never interleaved frames.
 
+Detections miss different people from frame to frame while the crowd changes more slowly, so a
+calibration may carry a ``smoothing`` weight: the line is fitted on, and applied to, an exponential
+average of the box count over the frames in sequence order (:func:`smooth`).
+
 A calibration is only valid for the camera and detector settings it was fitted with; the JSON
 file records both, and the exact command that produced it. Beside it, ``<name>.fit.json`` lists
 the sha256 of every frame it was fitted on, so ``anshin eval count`` can say when it is scored on
@@ -43,6 +47,24 @@ def fit_linear(detected: Sequence[float], true: Sequence[float]) -> tuple[float,
     return round(float(intercept), 6) + 0.0, round(float(slope), 6) + 0.0  # + 0.0: no -0.0
 
 
+def smooth(detected: Sequence[float], weight: float) -> npt.NDArray[np.float64]:
+    """Exponential average of per-frame counts in sequence order: each frame's value is ``weight`` ×
+    its own count + (1 − ``weight``) × the previous value; the first frame is its own count.
+    ``weight`` 1 leaves the counts as they are.
+
+    >>> smooth([10, 20, 20], 0.5).tolist()
+    [10.0, 15.0, 17.5]
+    """
+    if not 0.0 < weight <= 1.0:
+        raise ValueError(f"smoothing weight must be in (0, 1], got {weight}")
+    out = np.empty(len(detected))
+    level = 0.0
+    for i, d in enumerate(detected):
+        level = float(d) if i == 0 else weight * float(d) + (1.0 - weight) * level
+        out[i] = level
+    return out
+
+
 def block_folds(n: int, blocks: int) -> npt.NDArray[np.int64]:
     """Fold index of each of ``n`` frames in sequence order: ``blocks`` contiguous, near-equal blocks.
 
@@ -76,6 +98,10 @@ class CountCalibration(JsonFile):
 
     intercept: float = Field(description="people per frame added to every estimate")
     slope: float = Field(gt=0, description="people per detected person")
+    smoothing: float = Field(
+        default=1.0, gt=0.0, le=1.0,
+        description="weight of the current frame in an exponential average of the box count over frames, fitted "
+        "with the line (1: each frame alone)")
     detector: OnnxDetectorConfig | UltralyticsDetectorConfig = Field(discriminator="type", description="settings it is valid for")
     model_version: str = Field(description="sha256[:12] of the model file it was fitted with")
     fitted_on: str = Field(description="what it was fitted on (dataset folder, frames)")

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from edge.detectors.base import Detector
-from edge.eval.calibration import CountCalibration, cross_validated, fit_linear, fit_report, write_fit_manifest
+from edge.eval.calibration import CountCalibration, cross_validated, fit_linear, fit_report, smooth, write_fit_manifest
 from edge.eval.count import CountMetrics, FrameCount, count_camera, count_frames, load_truth, spread, summarize
 from edge.eval.options import build_detector, detector_config, detector_settings, fail
 
@@ -50,7 +50,13 @@ def _run(det: Detector, images: Path, truth: dict[str, int], files: Sequence[str
             print(f"{done}/{total} frames ({rate:.1f}/s), last {frame.file}: true {frame.true} pred {frame.pred:.1f}",
                   file=sys.stderr, flush=True)
 
-    return count_frames(det, images, truth, files, calibrate=None if calibration is None else calibration.apply, progress=progress)
+    calibrate = None
+    if calibration is not None:  # frames in sequence order through the live counting rule (its smoothing too)
+        from edge.usecases.occupancy.counting import PeopleCounter
+
+        counter = PeopleCounter(calibration)
+        calibrate = lambda detected: counter.count(int(detected)).people  # noqa: E731
+    return count_frames(det, images, truth, files, calibrate=calibrate, progress=progress)
 
 
 def _write_per_frame(path: Path, frames: Sequence[FrameCount]) -> None:
@@ -191,6 +197,9 @@ def fit_count_command(
     blocks: int = typer.Option(10, "--blocks", help="cross-validation folds: contiguous blocks of the frame sequence"),
     limit: int | None = LIMIT,
     per_frame: Path | None = typer.Option(None, "--per-frame", help="also write per-frame CSV (pred = cross-validated)"),
+    smoothing: float = typer.Option(1.0, "--smoothing", min=0.01, max=1.0,
+                                    help="weight of the current frame in an exponential average of the box count "
+                                    "over the frames, in file order, fitted with the line (1: none)"),
 ) -> None:
     """Fit a linear count calibration (true ≈ a + b × detected) for one camera and detector setting.
 
@@ -203,7 +212,7 @@ def fit_count_command(
     truth = _truth(images, truth_path)
     det = build_detector(config)
     frames = _run(det, images, truth, spread(list(truth), limit))  # sorted names = sequence order
-    detected = [float(f.detected) for f in frames]
+    detected = smooth([float(f.detected) for f in frames], smoothing).tolist()
     true = [float(f.true) for f in frames]
     try:
         intercept, slope = fit_linear(detected, true)
@@ -220,8 +229,9 @@ def fit_count_command(
     argv += ["--tiles", tiles, "--overlap", str(overlap)] if tiles is not None else []
     argv += ["--truth", str(truth_path)] if truth_path is not None else []
     argv += ["--limit", str(limit)] if limit is not None else []
+    argv += ["--smoothing", str(smoothing)] if smoothing != 1.0 else []
     calibration = CountCalibration(
-        intercept=intercept, slope=slope, detector=config.model_copy(update={"threads": None}),
+        intercept=intercept, slope=slope, smoothing=smoothing, detector=config.model_copy(update={"threads": None}),
         model_version=det.model_version, fitted_on=f"{images.name} ({len(frames)} frames)", frames=len(frames),
         cv_blocks=blocks, cv_mae=round(cv.mae, 3), cv_rmse=round(cv.rmse, 3), fit_mae=round(fit.mae, 3),
         command=shlex.join(argv),
@@ -232,7 +242,7 @@ def fit_count_command(
         _write_per_frame(per_frame, [FrameCount(f.file, f.true, f.detected, float(p), f.ms) for f, p in zip(frames, cv_pred)])
     summary = summarize(frames)
     typer.echo(json.dumps({
-        "frames": len(frames), "intercept": intercept, "slope": slope,
+        "frames": len(frames), "intercept": intercept, "slope": slope, "smoothing": smoothing,
         "cv_blocks": blocks, "cv_mae": round(cv.mae, 3), "cv_rmse": round(cv.rmse, 3), "fit_mae": round(fit.mae, 3),
         "uncalibrated_mae": summary["mae"], "mean_detected": summary["mean_detected"], "mean_true": summary["mean_true"],
         "ms_per_frame": summary["ms_per_frame"], **detector_settings(config, det), "out": str(out),

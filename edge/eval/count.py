@@ -156,13 +156,16 @@ def count_camera(
     files: Sequence[str],
     progress: Callable[[int, int, FrameCount], None] | None = None,
 ) -> CameraCounts:
-    """Count each file as a live camera does: its boxes (``people_boxes``, the camera's detector and
+    """Count each file as a live camera does: decoded as a file source decodes it
+    (:func:`edge.sources.video.read_still`), its boxes (``people_boxes``, the camera's detector and
     tracker) through the same :class:`PeopleCounter` the occupancy analyzer uses."""
+    from edge.sources.video import read_still
+
     out: list[FrameCount] = []
     calibrated: list[bool] = []
     started = time.perf_counter()
     for i, name in enumerate(files):
-        frame = cv2.imread(str(images / name))
+        frame = read_still(images / name)
         if frame is None:
             raise FileNotFoundError(f"cannot read image {images / name} (listed in the truth file)")
         start = time.perf_counter()

@@ -261,6 +261,18 @@ class VideoSource:
         return True
 
 
+def read_still(path: Path) -> np.ndarray | None:
+    """One picture file decoded as a file source decodes its frames (OpenCV's video reader, not
+    ``cv2.imread``: the two JPEG decoders differ by a few grey levels, enough to change a detection),
+    so an evaluation of what a camera runs sees the camera's own pixels. None when unreadable."""
+    cap = _open_capture(str(path))
+    try:
+        ok, image = cap.read()
+    finally:
+        cap.release()
+    return image if ok and image is not None else None
+
+
 def _open_capture(source: str | int) -> Any:
     if isinstance(source, int):
         return cv2.VideoCapture(source)

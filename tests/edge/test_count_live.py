@@ -67,6 +67,25 @@ def test_zones_get_the_whole_frame_calibration_as_a_per_detection_weight():
         validate_event_payload(event)  # the contract accepts raw_count and calibrated
 
 
+def test_a_smoothed_calibration_averages_the_box_count_and_restarts_after_a_gap(tmp_path):
+    from edge.usecases.occupancy.counting import RESTART_AFTER_S
+
+    cal = CountCalibration.load(CALIBRATION)
+    smoothed = tmp_path / "smoothed.json"
+    cal.model_copy(update={"smoothing": 0.5}).save(smoothed)
+    cfg = OccupancyAnalyzerConfig(zones={"left": {"capacity": 50}, "all": {"capacity": 100}},
+                                  count={"calibration": smoothed, "valid_detected": (6, 39)}, interval_s=0.5)
+    a = OccupancyAnalyzer(cfg, {"left": LEFT, "all": ALL})
+    list(a.update(people(4, 6), ctx(0)))
+    events = list(a.update(people(10, 10), ctx(1)))  # 10 boxes, then 20: the average is 15
+    whole = cal.intercept + cal.slope * 15
+    by_zone = {e.payload["zone"]: e.payload for e in events if e.type == "zone.occupancy"}
+    assert a.live_state()["people"] == round(whole, 1) and by_zone["all"]["count"] == round(whole)
+    assert by_zone["left"]["count"] == round(whole * 10 / 20)  # this frame's boxes carry the estimate to zones
+    list(a.update(people(10, 10), ctx(2 + int(RESTART_AFTER_S))))  # a minute without frames: start afresh
+    assert a.live_state()["people"] == round(cal.intercept + cal.slope * 20, 1)
+
+
 def test_outside_the_valid_range_the_count_is_raw_and_says_so():
     a = analyzer(valid=(6, 39), min_frames=1)
     events = list(a.update(people(2, 2), ctx()))  # 4 boxes: fewer than the fit ever saw

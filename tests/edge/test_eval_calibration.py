@@ -49,17 +49,22 @@ def test_cross_validation_never_sees_the_held_out_block():
     assert np.abs(pred[10:] - y[10:]).mean() > 25
 
 
-def test_fit_count_cli_writes_a_calibration_that_count_reproduces_in_sample(tmp_path):
+@pytest.mark.parametrize("smoothing", [1.0, 0.5])
+def test_fit_count_cli_writes_a_calibration_that_count_reproduces_in_sample(tmp_path, smoothing):
     """Memorisation check, not an accuracy figure: the calibration is scored on the frames it was
-    fitted on, so eval count must reproduce the in-sample MAE and flag the run as fitted on this data."""
+    fitted on, so eval count must reproduce the in-sample MAE and flag the run as fitted on this data
+    (with smoothing too: count averages the box counts in the same order as the fit did)."""
     out = tmp_path / "mall.json"
-    fitted = runner.invoke(app, ["eval", "fit-count", "--images", str(MALL), "--limit", "6", "--blocks", "3", "-o", str(out)])
+    fitted = runner.invoke(app, ["eval", "fit-count", "--images", str(MALL), "--limit", "6", "--blocks", "3", "-o", str(out),
+                                 "--smoothing", str(smoothing)])
     assert fitted.exit_code == 0, fitted.output
     summary = json.loads(fitted.stdout)
     calibration = CountCalibration.load(out)
     assert calibration.frames == summary["frames"] == 6 and calibration.slope > 0
+    assert calibration.smoothing == summary["smoothing"] == smoothing
     assert calibration.cv_mae == summary["cv_mae"] and calibration.cv_mae >= calibration.fit_mae
     assert calibration.command.startswith("anshin eval fit-count --images") and "--limit 6" in calibration.command
+    assert ("--smoothing 0.5" in calibration.command) == (smoothing == 0.5)
     # Applying it to the same frames gives the in-sample figure, and the count is no longer low.
     counted = runner.invoke(app, ["eval", "count", "--images", str(MALL), "--limit", "6", "--calibration", str(out), "--json"])
     assert counted.exit_code == 0, counted.output

@@ -105,7 +105,7 @@ class OccupancyAnalyzer:
 
     def update(self, tracks: Detections, ctx: FrameContext) -> Iterator[Event]:
         people = tracks.people()
-        self._frame = self._counter.count(len(people), ctx.model_version)
+        self._frame = self._counter.count(len(people), ctx.model_version, ctx.at)
         feet = anchor_points(people.xyxy, Anchor.BOTTOM_CENTER)
         for name, zone in self.zones.items():
             mask = inside(feet, to_pixels(zone.polygon, ctx.frame_size))

@@ -12,6 +12,11 @@ floor). The calibration holds only for the whole-frame box counts it was fitted 
 (``valid_detected``); outside them the count is the raw box count and ``calibrated`` is False,
 with a note saying why, instead of an extrapolation.
 
+A calibration with ``smoothing`` < 1 is applied to an exponential average of the whole-frame box
+count over the frames counted so far (as it was fitted); the zone weight divides that estimate by
+this frame's boxes, so zones still add up to it. The average restarts after a gap in frame time
+longer than :data:`RESTART_AFTER_S` (a dead stream, a restart): an old crowd says nothing of now.
+
 >>> from edge.eval.calibration import CountCalibration
 >>> cal = CountCalibration.model_construct(intercept=6.0, slope=1.2)
 >>> counter = PeopleCounter(cal, valid_detected=(5, 50))
@@ -23,11 +28,15 @@ with a note saying why, instead of an extrapolation.
 (60.0, False, '60 person boxes in the frame: outside the calibration range 5-50; raw count')
 >>> PeopleCounter(None).count(3).people
 3.0
+>>> smoothed = PeopleCounter(CountCalibration.model_construct(intercept=0.0, slope=1.0, smoothing=0.5))
+>>> [smoothed.count(n).people for n in (10, 20, 20)]
+[10.0, 15.0, 17.5]
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from edge.eval.calibration import CountCalibration
@@ -59,6 +68,10 @@ class FrameCount:
         return round(self.weight * boxes, 6)
 
 
+#: Seconds between two counted frames after which the count's exponential average starts afresh.
+RESTART_AFTER_S = 60.0
+
+
 class PeopleCounter:
     """Counts people from person boxes; see the module docstring for the rule.
 
@@ -72,16 +85,20 @@ class PeopleCounter:
     def __init__(self, calibration: CountCalibration | None, valid_detected: tuple[int, int] | None = None) -> None:
         self.calibration = calibration
         self.valid_detected = valid_detected
+        self._level: float | None = None  # the exponential average of the box count (smoothing < 1)
+        self._last_at: datetime | None = None
 
     @classmethod
     def from_file(cls, path: Path | None, valid_detected: tuple[int, int] | None = None) -> PeopleCounter:
         return cls(None if path is None else CountCalibration.load(path), valid_detected)
 
-    def count(self, boxes: int, model_version: str = "") -> FrameCount:
-        """People in a frame with ``boxes`` person boxes (detections or tracks of one frame)."""
+    def count(self, boxes: int, model_version: str = "", at: datetime | None = None) -> FrameCount:
+        """People in a frame with ``boxes`` person boxes (detections or tracks of one frame), counted
+        at frame time ``at`` (None: right after the previous frame, as in an evaluation)."""
         cal = self.calibration
         if cal is None:
             return FrameCount(boxes, float(boxes), False)
+        level = self._average(boxes, cal.smoothing, at)
         if model_version and getattr(cal, "model_version", model_version) != model_version:
             return FrameCount(boxes, float(boxes), False,
                               f"calibration fitted with model version {cal.model_version}, running {model_version}; raw count")
@@ -90,4 +107,13 @@ class PeopleCounter:
             if not low <= boxes <= high:
                 return FrameCount(boxes, float(boxes), False,
                                   f"{boxes} person boxes in the frame: outside the calibration range {low}-{high}; raw count")
-        return FrameCount(boxes, round(cal.apply(boxes), 6), True)
+        return FrameCount(boxes, round(cal.apply(level), 6), True)
+
+    def _average(self, boxes: int, weight: float, at: datetime | None) -> float:
+        gap = None if at is None or self._last_at is None else (at - self._last_at).total_seconds()
+        if self._level is None or weight >= 1.0 or (gap is not None and not 0 <= gap <= RESTART_AFTER_S):
+            self._level = float(boxes)
+        else:
+            self._level = weight * boxes + (1.0 - weight) * self._level
+        self._last_at = at if at is not None else self._last_at
+        return self._level
