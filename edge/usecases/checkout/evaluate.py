@@ -24,7 +24,7 @@ import hashlib
 import json
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,16 +69,21 @@ def read_same_person(path: Path) -> dict[str, str]:
 
     The 1:N simulation would otherwise count such a person's photo as a stranger charged to a member."""
     out: dict[str, str] = {}
+    for line, row in _csv_rows(path, {"name", "same_as", "evidence"}):
+        if not row["name"] or not row["same_as"] or not row["evidence"] or row["name"] == row["same_as"]:
+            raise ValueError(f"{path}:{line}: give two different names and the evidence that they are one person")
+        out[row["name"]] = row["same_as"]
+    return out
+
+
+def _csv_rows(path: Path, columns: set[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) of a CSV file with a header naming at least ``columns``."""
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        missing = {"name", "same_as", "evidence"} - set(reader.fieldnames or ())
+        missing = columns - set(reader.fieldnames or ())
         if missing:
             raise ValueError(f"{path}: missing columns {sorted(missing)}")
-        for line, row in enumerate(reader, start=2):
-            if not row["name"] or not row["same_as"] or not row["evidence"] or row["name"] == row["same_as"]:
-                raise ValueError(f"{path}:{line}: give two different names and the evidence that they are one person")
-            out[row["name"]] = row["same_as"]
-    return out
+        yield from enumerate(reader, start=2)
 
 
 def read_pairs(path: Path, split: str = "all") -> list[Pair]:
@@ -86,18 +91,13 @@ def read_pairs(path: Path, split: str = "all") -> list[Pair]:
     if split not in ("all", "tune", "report"):
         raise ValueError(f"--split must be all, tune or report, not {split!r}")
     pairs = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"label", "path1", "path2"} - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{path}: missing columns {sorted(missing)}")
-        for line, row in enumerate(reader, start=2):
-            if row["label"] not in ("0", "1") or not row["path1"] or not row["path2"]:
-                raise ValueError(f"{path}:{line}: label must be 0 or 1 and both paths given")
-            pair = Pair(row["label"] == "1", row["path1"], row["path2"])
-            half = identity_half(person(pair.path1))
-            if split == "all" or (split == "tune") == (half == 0):
-                pairs.append(pair)
+    for line, row in _csv_rows(path, {"label", "path1", "path2"}):
+        if row["label"] not in ("0", "1") or not row["path1"] or not row["path2"]:
+            raise ValueError(f"{path}:{line}: label must be 0 or 1 and both paths given")
+        pair = Pair(row["label"] == "1", row["path1"], row["path2"])
+        half = identity_half(person(pair.path1))
+        if split == "all" or (split == "tune") == (half == 0):
+            pairs.append(pair)
     return pairs
 
 
