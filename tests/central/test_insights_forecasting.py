@@ -188,7 +188,7 @@ def test_profile_shapes_are_pooled_only_with_series_ending_on_the_same_date() ->
 
 def test_one_store_pooled_with_its_peers_gets_its_chain_wide_forecast(walmart: pd.DataFrame) -> None:
     # The mean of fixed candidates: each series' forecast depends on the others only through the pooled shape.
-    settings = ForecastSettings(models=("snaive", "profile_4", "profile_8"), windows=1, profile_pooling=0.25)
+    settings = ForecastSettings(models=("mstl", "profile_4", "profile_8"), windows=1, profile_pooling=0.25)
     chain = forecast(walmart, settings).table
     alone = walmart[walmart["unique_id"] == "1"]
     peers = walmart[walmart["unique_id"] != "1"].assign(unique_id=lambda d: "other/" + d["unique_id"])
@@ -202,3 +202,16 @@ def test_one_store_pooled_with_its_peers_gets_its_chain_wide_forecast(walmart: p
     extra = pd.concat([peers, later[later["ds"] > peers["ds"].max()].assign(y=1e9)])
     np.testing.assert_allclose(forecast(alone, settings, peers=extra).table["mean"].to_numpy(),
                                pooled["mean"].to_numpy(), rtol=1e-9)
+
+
+def test_mstl_seasonal_part_is_pooled_with_the_series_ending_on_the_same_date(walmart: pd.DataFrame) -> None:
+    from services.central.usecases.insights.forecasting import mstl_shape
+
+    settings = ForecastSettings(models=("mstl",), windows=1, profile_pooling=0.25)
+    pooled = forecast(walmart, settings).table.set_index(["unique_id", "ds"])["mean"]
+    plain = forecast(walmart, settings.model_copy(update={"profile_pooling": 0.0})).table.set_index(["unique_id", "ds"])["mean"]
+    shapes = {u: mstl_shape(g["y"].to_numpy(float), 8, 52) for u, g in walmart.groupby("unique_id")}
+    median = np.median(np.stack([shape for _, shape in shapes.values()]), axis=0)
+    for u, (level, shape) in shapes.items():  # trend + seasonal: only the seasonal part moves, by w * level * (median - own)
+        np.testing.assert_allclose(pooled.loc[u].to_numpy(), plain.loc[u].to_numpy() + 0.25 * level * (median - shape),
+                                   rtol=1e-5)

@@ -3,7 +3,8 @@
 The candidates are statsforecast's seasonal naive, AutoETS, AutoARIMA and MSTL (trend by ETS),
 Croston and TSB for intermittent item demand, and a level-scaled seasonal profile (last seasons'
 shape, each divided by its own recent level, pulled a quarter of the way toward the median shape
-of all series forecast from the same date, times today's level) implemented here.
+of all series forecast from the same date, times today's level) implemented here. MSTL's seasonal
+component, over its level, is pulled toward the same date's median the same way.
 
 Two ways to combine them (``combine``):
 
@@ -77,7 +78,7 @@ class ForecastSettings(Strict):
     ensembles: bool = Field(default=True, description="choose: also consider the mean of every 2 and 3 candidates")
     profile_pooling: float = Field(default=0.25, ge=0.0, le=1.0,
                                    description="weight of the median shape of all series forecast from the same date "
-                                   "in each profile_<k> shape (0: each series' own shape)")
+                                   "in each profile_<k> shape and in MSTL's seasonal component (0: each series' own)")
     pooling: float = Field(default=0.5, ge=0.0, le=1.0,
                            description="weight of the all-series mean backtest error in each series' choice "
                            "(0: each series alone; with few backtest periods, its own error is noisy)")
@@ -194,19 +195,51 @@ def _scaled_profile(y: np.ndarray, h: int, season: int, level: float, shape: np.
     return level * shape
 
 
-def _peer_shapes(peers: pd.DataFrame | None, last: pd.Timestamp, h: int, season: int, k: int) -> list[np.ndarray]:
-    """The ``profile_<k>`` shapes of the peer series that have a period on ``last``, each cut after it
-    (a peer's later periods are the future at that origin)."""
+def mstl_shape(y: np.ndarray, h: int, season: int) -> tuple[float, np.ndarray | None]:
+    """Today's level (mean of the last season) and MSTL's seasonal component ahead (its last season,
+    repeated, as MSTL forecasts it) divided by that level; None when the level is not positive.
+
+    >>> level, shape = mstl_shape(np.tile([1.0, 3.0], 12) + 10.0, h=2, season=2)
+    >>> round(level, 6), [round(float(v), 6) for v in shape]
+    (12.0, [-0.083333, 0.083333])
+    """
+    from statsforecast.mstl import mstl
+
+    level = float(np.mean(y[-season:]))
+    if level <= 0:
+        return level, None
+    seasonal = mstl(y, season)["seasonal"].to_numpy(float)
+    return level, np.resize(seasonal[-season:], h) / level
+
+
+ShapeOf = Callable[[np.ndarray], "np.ndarray | None"]
+
+
+def _peer_shapes(peers: pd.DataFrame | None, last: pd.Timestamp, shortest: int, shape_of: ShapeOf) -> list[np.ndarray]:
+    """``shape_of`` each peer series that has a period on ``last`` and at least ``shortest`` periods
+    up to it, cut after it (a peer's later periods are the future at that origin)."""
     if peers is None or peers.empty:
         return []
     out = []
     for _, g in peers[peers["ds"] <= last].groupby("unique_id", sort=True):
         y = g["y"].to_numpy(float)
-        if g["ds"].iloc[-1] == last and len(y) >= min_length(f"profile_{k}", season):
-            shape = profile_shape(y, h, season, k)[1]
+        if g["ds"].iloc[-1] == last and len(y) >= shortest:
+            shape = shape_of(y)
             if shape is not None:
                 out.append(shape)
     return out
+
+
+def _pooled_shapes(shapes: dict[str, np.ndarray | None], lasts: pd.Series, peers: pd.DataFrame | None,
+                   shortest: int, shape_of: ShapeOf) -> dict[pd.Timestamp, np.ndarray]:
+    """Per end date, the median of the shapes of the series (and peers) that end on it."""
+    pooled: dict[pd.Timestamp, np.ndarray] = {}
+    for last in {lasts[u] for u in shapes}:
+        same = [shape for u, shape in shapes.items() if lasts[u] == last and shape is not None]
+        same += _peer_shapes(peers, last, shortest, shape_of)
+        if same:
+            pooled[last] = np.median(np.stack(same), axis=0)
+    return pooled
 
 
 def _profiles(groups: dict[str, np.ndarray], lasts: pd.Series, uids: Sequence[str], settings: ForecastSettings,
@@ -216,20 +249,42 @@ def _profiles(groups: dict[str, np.ndarray], lasts: pd.Series, uids: Sequence[st
     of the ``peers`` cut at that date (series pooled with but not forecast, e.g. the chain's other
     stores when one store is refreshed)."""
     h, season = settings.horizon, settings.season_length
-    usable = [u for u in uids if len(groups[u]) >= min_length(f"profile_{k}", season)]
+    shortest = min_length(f"profile_{k}", season)
+    usable = [u for u in uids if len(groups[u]) >= shortest]
     level_shape = {u: profile_shape(groups[u], h, season, k) for u in usable}
-    pooled: dict[pd.Timestamp, np.ndarray] = {}
-    for last in {lasts[u] for u in usable}:
-        same = [shape for u, (_, shape) in level_shape.items() if lasts[u] == last and shape is not None]
-        if settings.profile_pooling > 0:
-            same += _peer_shapes(peers, last, h, season, k)
-        if same and settings.profile_pooling > 0:
-            pooled[last] = np.median(np.stack(same), axis=0)
+    pooled = _pooled_shapes({u: shape for u, (_, shape) in level_shape.items()}, lasts, peers, shortest,
+                            lambda y: profile_shape(y, h, season, k)[1]) if settings.profile_pooling > 0 else {}
     out = []
     for u in usable:
         f = _scaled_profile(groups[u], h, season, *level_shape[u], pooled.get(lasts[u]), settings.profile_pooling)
         out.append(pd.DataFrame({"unique_id": u, "ds": _future_dates(lasts[u], h, settings.freq), "model": f"profile_{k}",
                                  "value": f.astype(np.float32).astype(np.float64)}))
+    return out
+
+
+def _pool_mstl(forecasts: pd.DataFrame, groups: dict[str, np.ndarray], lasts: pd.Series, settings: ForecastSettings,
+               peers: pd.DataFrame | None) -> pd.DataFrame:
+    """MSTL forecasts with their seasonal part pulled toward the median of the series (and peers)
+    ending on the same date, by ``profile_pooling`` as the profiles are: MSTL's seasonal component
+    rests on two or three seasons, as a profile's shape does. The forecast is trend + seasonal, so the
+    pooled one is ``mstl + w · level · (median shape − own shape)`` (shapes: :func:`mstl_shape`)."""
+    w, h, season = settings.profile_pooling, settings.horizon, settings.season_length
+    rows = forecasts["model"] == "mstl"
+    if w <= 0 or not rows.any():
+        return forecasts
+    uids = sorted(set(forecasts.loc[rows, "unique_id"]))
+    level_shape = {u: mstl_shape(groups[u], h, season) for u in uids}
+    pooled = _pooled_shapes({u: shape for u, (_, shape) in level_shape.items()}, lasts, peers,
+                            min_length("mstl", season), lambda y: mstl_shape(y, h, season)[1])
+    out = forecasts.copy()
+    for u in uids:
+        level, shape = level_shape[u]
+        median = pooled.get(lasts[u])
+        if shape is None or median is None:
+            continue
+        at = rows & (out["unique_id"] == u)
+        step = w * level * (median - shape)
+        out.loc[at, "value"] = (out.loc[at, "value"].to_numpy() + step[:int(at.sum())]).astype(np.float32).astype(np.float64)
     return out
 
 
@@ -291,7 +346,7 @@ def _one_origin(history: pd.DataFrame, kinds: dict[str, list[str]], settings: Fo
         return pd.DataFrame(columns=["unique_id", "ds", "model", "value"])
     out = pd.concat(parts, ignore_index=True)
     out["ds"] = pd.to_datetime(out["ds"]).astype("datetime64[ns]")
-    return out
+    return _pool_mstl(out, groups, lasts, settings, peers)
 
 
 def _candidates_by_series(history: pd.DataFrame, settings: ForecastSettings) -> dict[str, list[str]]:
