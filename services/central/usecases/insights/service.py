@@ -55,8 +55,8 @@ class InsightsSettings(Strict):
                                                models=("snaive", "ets", "profile_7"), combine="choose",
                                                profile_pooling=0.0)
     pool_with_other_stores: bool = Field(
-        default=True, description="weekly sales: pool the profile shapes with the other stores' stored sales, as a "
-        "chain-wide run does (docs/usecases/insights.md, Shape pooling)")
+        default=True, description="weekly sales: pool the seasonal shapes (profiles, MSTL) with the other stores' "
+        "stored sales, as a chain-wide run does (docs/usecases/insights.md, Shape pooling)")
     item_history_days: int = Field(default=84, ge=14, le=730, description="days of item demand to forecast from")
     top_items: int = Field(default=10, ge=1, le=500, description="items forecast and ordered (by volume)")
     service_level: float = Field(default=0.95, ge=0.5, lt=1.0)
