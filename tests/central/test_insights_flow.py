@@ -84,8 +84,8 @@ def test_a_dismissed_proposal_orders_nothing(client: TestClient, db: Database, s
 
 @pytest.mark.parametrize(("locale", "words"), [
     pytest.param("en", ["Sales forecast", "Purchase proposal", "Bought together", "waiting for approval",
-                        "No visitor counts yet"], id="en"),
-    pytest.param("ja", ["売上予測", "発注提案", "同時購買", "承認待ち", "来店者数"], id="ja"),
+                        "No visitor counts yet", "Month start: each of days 1-5"], id="en"),
+    pytest.param("ja", ["売上予測", "発注提案", "同時購買", "承認待ち", "来店者数", "月初効果"], id="ja"),
 ])
 def test_insights_page_shows_forecasts_proposal_and_rules(client: TestClient, db: Database, stocked: int,
                                                           locale: str, words: list[str]) -> None:
@@ -142,8 +142,10 @@ def test_a_store_refresh_pools_its_shape_with_the_other_stores_as_a_chain_run_do
         assert report is not None
         sales = report.content["sales"]
     chain = read_series(retail_dir() / "Walmart_Store_sales.csv", WALMART.model_copy(update={"series": "Store"}))
-    expected = forecast(chain[chain["unique_id"].isin(["1", "2"])], QUICK.sales).table
+    chain_run = forecast(chain[chain["unique_id"].isin(["1", "2"])], QUICK.sales)
+    expected = chain_run.table
     assert sales["pooled_with_stores"] == 1
+    assert sales["month_start_effect"] == chain_run.month_start_effect != 0.0  # fitted on both stores, as a chain run
     assert [round(r["mean"], 2) for r in sales["forecast"]] == [
         round(v, 2) for v in expected[expected["unique_id"] == "1"]["mean"]]
     with db.unit_of_work() as s:

@@ -102,6 +102,7 @@ def forecast_eval(
     figures = score(hist, act, fc.table, season, seasonal_naive(hist, horizon, season, freq))
     chosen = pd.Series(fc.chosen).value_counts().to_dict()
     result = {**figures, "horizon": horizon, "actuals": source, "models_chosen": chosen,
+              "month_start_effect": round(fc.month_start_effect, 5),
               "settings": settings.model_dump(mode="json"),
               "note": "models and intervals from rolling-origin backtests inside the history; the scored periods are never seen"}
     typer.echo(json.dumps(result, indent=None if as_json else 2, sort_keys=True))

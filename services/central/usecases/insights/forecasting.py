@@ -18,9 +18,12 @@ Two ways to combine them (``combine``):
   forecast), scaled by the series' level and blended with the same forecaster's mean over all
   series (``pooling``), was lowest. Intermittent series are always chosen this way.
 
+Weekly forecasts are then scaled by the month-start effect fitted on the history
+(:mod:`~services.central.usecases.insights.month_start`): the seasons back held other days of the month.
+
 Intervals are empirical: the chosen forecaster's backtest errors, divided by each series' scale
 (mean absolute value), pooled over all series of the run, give the error quantiles around the
-point forecast. Model outputs are rounded to float32 on every engine, because statsforecast's
+point forecast, times ``interval_width``. Model outputs are rounded to float32 on every engine, because statsforecast's
 distributed (fugue) schema is float32: a chain's forecasts do not depend on where they ran.
 
 Leakage: every backtest window and the final forecast see only ``history`` up to their cut-off;
@@ -46,6 +49,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
+from services.central.usecases.insights import month_start
 from services.shared.strict import Strict
 
 #: Candidate names this module knows; ``profile_<k>`` takes any recent-level window k.
@@ -67,6 +71,9 @@ class ForecastSettings(Strict):
     horizon: int = Field(default=8, ge=1, le=400, description="periods to forecast")
     windows: int = Field(default=2, ge=1, le=20, description="rolling origins in the backtest")
     level: int = Field(default=80, ge=50, le=99, description="central prediction interval, percent")
+    interval_width: float = Field(
+        default=0.9, gt=0.0, le=2.0, description="factor on the backtest error quantiles: the backtest windows end "
+        "earlier, with less history, and err more than the final forecast (weekly sales: 0.9, docs/usecases/insights.md)")
     models: tuple[str, ...] = Field(default=DEFAULT_MODELS, description="candidates for regular series")
     intermittent_models: tuple[str, ...] = Field(default=INTERMITTENT_MODELS,
                                                  description="candidates for series with many zero periods")
@@ -79,6 +86,9 @@ class ForecastSettings(Strict):
     profile_pooling: float = Field(default=0.25, ge=0.0, le=1.0,
                                    description="weight of the median shape of all series forecast from the same date "
                                    "in each profile_<k> shape and in MSTL's seasonal component (0: each series' own)")
+    month_start_days: int = Field(
+        default=5, ge=0, le=28, description="weekly series: days 1..N of a month (pay and benefit days) lift a week's "
+        "sales; forecasts are scaled by the month-start effect fitted on the history (month_start.py; 0: off)")
     pooling: float = Field(default=0.5, ge=0.0, le=1.0,
                            description="weight of the all-series mean backtest error in each series' choice "
                            "(0: each series alone; with few backtest periods, its own error is noisy)")
@@ -101,6 +111,7 @@ class Forecast:
     table: pd.DataFrame
     backtest: pd.DataFrame
     chosen: dict[str, str] = field(default_factory=dict)
+    month_start_effect: float = 0.0  # log-sales change per month-start day, fitted on the history (0: not used)
 
 
 def _profile_k(name: str) -> int | None:
@@ -212,7 +223,7 @@ def mstl_shape(y: np.ndarray, h: int, season: int) -> tuple[float, np.ndarray | 
     return level, np.resize(seasonal[-season:], h) / level
 
 
-ShapeOf = Callable[[np.ndarray], "np.ndarray | None"]
+ShapeOf = Callable[[np.ndarray], np.ndarray | None]
 
 
 def _peer_shapes(peers: pd.DataFrame | None, last: pd.Timestamp, shortest: int, shape_of: ShapeOf) -> list[np.ndarray]:
@@ -346,7 +357,23 @@ def _one_origin(history: pd.DataFrame, kinds: dict[str, list[str]], settings: Fo
         return pd.DataFrame(columns=["unique_id", "ds", "model", "value"])
     out = pd.concat(parts, ignore_index=True)
     out["ds"] = pd.to_datetime(out["ds"]).astype("datetime64[ns]")
-    return _pool_mstl(out, groups, lasts, settings, peers)
+    out = _pool_mstl(out, groups, lasts, settings, peers)
+    effect = _month_start_effect(history, settings, peers)
+    if effect != 0.0:
+        firsts = history.groupby("unique_id")["ds"].min()
+        scale = month_start.factors(out["ds"], out["unique_id"].map(firsts), effect, settings.month_start_days,
+                                    settings.season_length)
+        out["value"] = (out["value"].to_numpy() * scale).astype(np.float32).astype(np.float64)
+    return out
+
+
+def _month_start_effect(history: pd.DataFrame, settings: ForecastSettings, peers: pd.DataFrame | None) -> float:
+    """The month-start effect fitted on ``history`` and the ``peers`` up to its last period (weekly
+    series only: a daily series sees the days themselves)."""
+    if settings.month_start_days == 0 or not settings.freq.upper().startswith("W"):
+        return 0.0
+    pool = history if peers is None else pd.concat([history, peers[peers["ds"] <= history["ds"].max()]])
+    return month_start.fit_effect(pool, settings.month_start_days, settings.season_length)
 
 
 def _candidates_by_series(history: pd.DataFrame, settings: ForecastSettings) -> dict[str, list[str]]:
@@ -520,7 +547,7 @@ def forecast(history: pd.DataFrame, settings: ForecastSettings | None = None, en
     chosen = choose(mae, scale, settings.pooling)
     if settings.combine == "mean":
         chosen.update(fixed_means(history, kinds, settings))
-    q_lo, q_hi = interval_quantiles(errors, chosen, scale, settings.level)
+    q_lo, q_hi = (settings.interval_width * q for q in interval_quantiles(errors, chosen, scale, settings.level))
     if progress:
         progress("final forecast")
     fc = _one_origin(history, kinds, settings, engine, peers)
@@ -540,5 +567,5 @@ def forecast(history: pd.DataFrame, settings: ForecastSettings | None = None, en
     nonneg = bool((history["y"] >= 0).all())
     if nonneg:  # demand and sales are never negative: neither are their forecasts or bounds
         table[["mean", "lo", "hi"]] = table[["mean", "lo", "hi"]].clip(lower=0.0)
-    return Forecast(table=table, backtest=mae, chosen=chosen)
+    return Forecast(table=table, backtest=mae, chosen=chosen, month_start_effect=_month_start_effect(history, settings, peers))
 

@@ -27,6 +27,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "insights.past_wape": ("Last {h} periods forecast from before them: error (WAPE) {wape}",
                            "直近{h}期間をその前までのデータで予測した誤差（WAPE）：{wape}"),
     "insights.pooled": ("Seasonal shape pooled with {n} other stores' sales", "季節パターンを他の{n}店舗の売上と合わせて推定"),
+    "insights.month_start": ("Month start: each of days 1-{days} in a week changes its sales by {effect} (fitted on the sales history)",
+                             "月初効果：週に含まれる1〜{days}日の1日ごとに売上 {effect}（売上履歴から推定）"),
     "insights.model": ("Model chosen by backtest", "バックテストで選んだモデル"),
     "insights.period": ("Period", "期間"),
     "insights.forecast": ("Forecast", "予測"),

@@ -50,10 +50,11 @@ class InsightsSettings(Strict):
     """What a refresh computes, and with which settings (defaults: weekly store sales, daily items)."""
 
     sales: ForecastSettings = ForecastSettings()
-    # Shape pooling was measured on weekly store sales only (docs/usecases/insights.md): items keep their own.
+    # Shape pooling and the interval width were measured on weekly store sales only
+    # (docs/usecases/insights.md): items keep their own shapes and the backtest's full error width.
     items: ForecastSettings = ForecastSettings(season_length=7, freq="D", horizon=7, windows=2,
                                                models=("snaive", "ets", "profile_7"), combine="choose",
-                                               profile_pooling=0.0)
+                                               profile_pooling=0.0, interval_width=1.0)
     pool_with_other_stores: bool = Field(
         default=True, description="weekly sales: pool the seasonal shapes (profiles, MSTL) with the other stores' "
         "stored sales, as a chain-wide run does (docs/usecases/insights.md, Shape pooling)")
@@ -192,6 +193,7 @@ def _sales_part(history: pd.DataFrame, settings: ForecastSettings, progress: Pro
             "past_forecast": _records(vs), "chosen": fc.chosen,
             # Other stores whose shape entered the pooling (they have a period on this store's last one).
             "pooled_with_stores": _stores_ending_with(history, peers),
+            "month_start_effect": fc.month_start_effect,
             "past_wape": float(np.sum(np.abs(vs["y"] - vs["mean"])) / max(float(np.sum(np.abs(vs["y"]))), 1e-9))
             if not vs.empty else None}
 
