@@ -32,6 +32,17 @@ def test_the_effect_planted_in_a_chains_history_is_fitted_back(effect: float) ->
     assert month_start.fit_effect(chain(effect), days=5) == pytest.approx(effect, abs=0.004)
 
 
+def test_series_of_different_lengths_all_count() -> None:
+    history = chain(0.04)
+    opened = WEEKS[3 * history["unique_id"].str[1:].astype(int).to_numpy()]  # each store opened another week...
+    closed = history["unique_id"].eq("s0") & history["ds"].eq(WEEKS[100])  # ...and the first one shut for a week
+    assert month_start.fit_effect(history[(history["ds"].to_numpy() >= opened) & ~closed], days=5) == pytest.approx(0.04, abs=0.004)
+    # A series with a week of no sales has no log: it is left out, the others still tell.
+    zero = history.copy()
+    zero.loc[zero["unique_id"].eq("s0") & zero["ds"].eq(WEEKS[90]), "y"] = 0.0
+    assert month_start.fit_effect(zero, days=5) == pytest.approx(0.04, abs=0.004)
+
+
 def test_too_short_a_history_gives_no_effect() -> None:
     short = chain(0.04)
     short = short[short["ds"] < WEEKS[70]]  # 70 weeks: too few year-on-year weeks to tell

@@ -48,7 +48,7 @@ def fit_effect(history: pd.DataFrame, days: int, season: int = 52) -> float:
     out (no log); the median over series makes one odd store count as little as any other.
     """
     wide = history.pivot_table(index="ds", columns="unique_id", values="y").sort_index()
-    wide = wide.loc[:, (wide > 0).all(axis=0)]
+    wide = wide.loc[:, ~(wide <= 0).any(axis=0)]  # weeks a series lacks (NaN) are skipped, not the series
     if wide.shape[1] == 0 or len(wide) <= season + MIN_WEEKS:
         return 0.0
     logs = np.log(wide)
