@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -27,8 +28,19 @@ Translate = Callable[..., str]
 CJK_FONTS = ("Noto Sans CJK JP", "Noto Serif CJK JP", "IPAexGothic", "TakaoGothic")
 
 
+#: File-name stems of the CJK_FONTS files (Debian: fonts-noto-cjk, fonts-ipaexfont, fonts-takao).
+CJK_FILES = ("NotoSansCJK", "NotoSerifCJK", "ipaexg", "TakaoGothic")
+
+
 def _font() -> list[str]:
     names = {f.name for f in font_manager.fontManager.ttflist}
+    if not names.intersection(CJK_FONTS):
+        # Matplotlib caches the system's font list once: a CJK font installed after that first run
+        # (e.g. the demo ran before `make browsers`) is missing from it, and Japanese would draw as boxes.
+        for path in font_manager.findSystemFonts():
+            if Path(path).name.startswith(CJK_FILES):
+                font_manager.fontManager.addfont(path)
+        names = {f.name for f in font_manager.fontManager.ttflist}
     return [n for n in CJK_FONTS if n in names] + ["DejaVu Sans"]
 
 
