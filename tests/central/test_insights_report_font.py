@@ -17,4 +17,5 @@ def test_a_cjk_font_installed_after_matplotlib_cached_its_list_is_still_used(mon
     assert installed, "no CJK font on this machine: `make test` installs fonts-noto-cjk (Makefile target browsers)"
     stale = [f for f in font_manager.fontManager.ttflist if f.name not in report.CJK_FONTS]  # as cached before
     monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    report._add_installed_cjk_fonts.cache_clear()  # the one scan per process may have run in another test
     assert report._font()[0] in report.CJK_FONTS

@@ -3,7 +3,7 @@
 A seasonal forecast copies the same week one and two years back (52 weeks = 364 days), but the
 days of the month drift by one or two days a year under those weeks. Shoppers spend more on the
 first days of a month (pay and benefits arrive), so a week that now holds days 1..5 of a month
-and held only two of them a year ago sells more than the copy says, and the week after it less.
+and held only two of them a year ago sells more than the copy says; a week that lost them, less.
 
 The effect is fitted on the history itself: each week's change on the same week a year before
 (log sales, the median over the run's series), minus its 9-week running median (the slow trend),

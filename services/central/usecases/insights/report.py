@@ -8,6 +8,7 @@ Matplotlib only (Agg backend, no network); Japanese text uses an installed Noto 
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -26,8 +27,6 @@ from matplotlib.figure import Figure  # noqa: E402
 
 Translate = Callable[..., str]
 CJK_FONTS = ("Noto Sans CJK JP", "Noto Serif CJK JP", "IPAexGothic", "TakaoGothic")
-
-
 #: File-name stems of the CJK_FONTS files (Debian: fonts-noto-cjk, fonts-ipaexfont, fonts-takao).
 CJK_FILES = ("NotoSansCJK", "NotoSerifCJK", "ipaexg", "TakaoGothic")
 
@@ -35,13 +34,18 @@ CJK_FILES = ("NotoSansCJK", "NotoSerifCJK", "ipaexg", "TakaoGothic")
 def _font() -> list[str]:
     names = {f.name for f in font_manager.fontManager.ttflist}
     if not names.intersection(CJK_FONTS):
-        # Matplotlib caches the system's font list once: a CJK font installed after that first run
-        # (e.g. the demo ran before `make browsers`) is missing from it, and Japanese would draw as boxes.
-        for path in font_manager.findSystemFonts():
-            if Path(path).name.startswith(CJK_FILES):
-                font_manager.fontManager.addfont(path)
+        _add_installed_cjk_fonts()
         names = {f.name for f in font_manager.fontManager.ttflist}
     return [n for n in CJK_FONTS if n in names] + ["DejaVu Sans"]
+
+
+@functools.cache  # one scan of the system's fonts per process, found or not
+def _add_installed_cjk_fonts() -> None:
+    # Matplotlib caches the system's font list once: a CJK font installed after that first run
+    # (e.g. the demo ran before `make browsers`) is missing from it, and Japanese would draw as boxes.
+    for path in font_manager.findSystemFonts():
+        if Path(path).name.startswith(CJK_FILES):
+            font_manager.fontManager.addfont(path)
 
 
 def _figure(width: float = 8.0, height: float = 3.6) -> Figure:
