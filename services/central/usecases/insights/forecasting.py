@@ -329,9 +329,10 @@ def _stats_forecasts(
 
 
 def _one_origin(history: pd.DataFrame, kinds: dict[str, list[str]], settings: ForecastSettings,
-                engine: Engine, peers: pd.DataFrame | None = None) -> pd.DataFrame:
+                engine: Engine, peers: pd.DataFrame | None = None,
+                month_start_effect: float | None = None) -> pd.DataFrame:
     """Every applicable candidate's point forecast after the end of ``history`` (long format:
-    unique_id, ds, model, value)."""
+    unique_id, ds, model, value), scaled by ``month_start_effect`` (None: fitted here)."""
     parts: list[pd.DataFrame] = []
     groups = {uid: g["y"].to_numpy(float) for uid, g in history.groupby("unique_id", sort=True)}
     lasts = history.groupby("unique_id", sort=True)["ds"].max()
@@ -358,7 +359,7 @@ def _one_origin(history: pd.DataFrame, kinds: dict[str, list[str]], settings: Fo
     out = pd.concat(parts, ignore_index=True)
     out["ds"] = pd.to_datetime(out["ds"]).astype("datetime64[ns]")
     out = _pool_mstl(out, groups, lasts, settings, peers)
-    effect = _month_start_effect(history, settings, peers)
+    effect = _month_start_effect(history, settings, peers) if month_start_effect is None else month_start_effect
     if effect != 0.0:
         firsts = history.groupby("unique_id")["ds"].min()
         scale = month_start.factors(out["ds"], out["unique_id"].map(firsts), effect, settings.month_start_days,
@@ -550,7 +551,8 @@ def forecast(history: pd.DataFrame, settings: ForecastSettings | None = None, en
     q_lo, q_hi = (settings.interval_width * q for q in interval_quantiles(errors, chosen, scale, settings.level))
     if progress:
         progress("final forecast")
-    fc = _one_origin(history, kinds, settings, engine, peers)
+    effect = _month_start_effect(history, settings, peers)
+    fc = _one_origin(history, kinds, settings, engine, peers, effect)
     wide = fc.pivot_table(index=["unique_id", "ds"], columns="model", values="value").reset_index()
     parts = []
     for uid, rows in wide.groupby("unique_id", sort=True):
@@ -567,5 +569,5 @@ def forecast(history: pd.DataFrame, settings: ForecastSettings | None = None, en
     nonneg = bool((history["y"] >= 0).all())
     if nonneg:  # demand and sales are never negative: neither are their forecasts or bounds
         table[["mean", "lo", "hi"]] = table[["mean", "lo", "hi"]].clip(lower=0.0)
-    return Forecast(table=table, backtest=mae, chosen=chosen, month_start_effect=_month_start_effect(history, settings, peers))
+    return Forecast(table=table, backtest=mae, chosen=chosen, month_start_effect=effect)
 

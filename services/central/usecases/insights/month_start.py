@@ -33,8 +33,14 @@ TREND_WEEKS = 9
 
 def month_start_days(week_end: pd.Timestamp, days: int) -> int:
     """How many of days 1..``days`` of a month fall in the 7 days ending on ``week_end``."""
-    first = week_end - pd.Timedelta(days=6)
-    return sum(1 for d in pd.date_range(first, week_end) if d.day <= days)
+    return int(_counts(pd.DatetimeIndex([week_end]), days)[0])
+
+
+def _counts(week_ends: pd.DatetimeIndex, days: int) -> np.ndarray:
+    """:func:`month_start_days` of every week end at once."""
+    each_day = week_ends.to_numpy()[:, None] - np.arange(7) * np.timedelta64(1, "D")
+    day_of_month = pd.DatetimeIndex(each_day.ravel()).day.to_numpy().reshape(-1, 7)
+    return (day_of_month <= days).sum(axis=1).astype(float)
 
 
 def _shift(dates: pd.DatetimeIndex | pd.Series, weeks: int) -> pd.DatetimeIndex:
@@ -54,9 +60,7 @@ def fit_effect(history: pd.DataFrame, days: int, season: int = 52) -> float:
     logs = np.log(wide)
     yoy = (logs - logs.shift(season)).median(axis=1, skipna=True).dropna()
     residual = yoy - yoy.rolling(TREND_WEEKS, center=True, min_periods=3).median()
-    now = np.array([month_start_days(d, days) for d in residual.index], float)
-    before = np.array([month_start_days(d, days) for d in _shift(residual.index, season)], float)
-    change = now - before
+    change = _counts(pd.DatetimeIndex(residual.index), days) - _counts(_shift(residual.index, season), days)
     if len(residual) < MIN_WEEKS or not np.any(change):
         return 0.0
     return float(np.dot(change, residual.to_numpy()) / np.dot(change, change))
@@ -76,12 +80,11 @@ def factors(dates: pd.Series, first_date: pd.Series, effect: float, days: int, s
         return np.ones(len(dates))
     dates = pd.DatetimeIndex(dates)
     first = pd.DatetimeIndex(first_date)
-    now = np.array([month_start_days(d, days) for d in dates], float)
     back_sum, back_n = np.zeros(len(dates)), np.zeros(len(dates))
     for seasons in (1, 2):
         earlier = _shift(dates, seasons * season)
         held = np.asarray(earlier >= first)
-        back_sum += held * np.array([month_start_days(d, days) for d in earlier], float)
+        back_sum += held * _counts(earlier, days)
         back_n += held
-    change = np.where(back_n > 0, now - back_sum / np.maximum(back_n, 1), 0.0)
+    change = np.where(back_n > 0, _counts(dates, days) - back_sum / np.maximum(back_n, 1), 0.0)
     return np.exp(effect * change)
