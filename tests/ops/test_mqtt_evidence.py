@@ -29,7 +29,7 @@ from services.central.mqtt.local_broker import LocalBroker
 from services.central.mqtt.settings import MqttSettings
 from services.central.mqtt.worker import MqttIngestWorker
 from services.central.stores import set_profile
-from services.contract import Event, mqtt_topic
+from services.contract import Event, Evidence, mqtt_topic
 from services.contract.blobs import blob_topic, digest, encode_blob, snapshot_ref
 
 from .conftest import bearer, mqtt_client, occupancy, publish, running, wait_until
@@ -116,8 +116,7 @@ def test_a_picture_after_its_event_or_sent_twice_is_stored_once(worker: MqttInge
     store = f"ev-{secrets.token_hex(4)}"
     jpeg = picture(2)
     sha = digest(jpeg)
-    event = alert(store).model_copy(update={"evidence": {"snapshot_ref": snapshot_ref(sha)}})
-    event = Event.model_validate(event.model_dump())
+    event = alert(store).model_copy(update={"evidence": Evidence(snapshot_ref=snapshot_ref(sha))})
     reader = bearer(key("reader", "events:read"))
     publish(raw, mqtt_topic(event), event.model_dump_json().encode())  # the event first (another worker may get the picture)
     assert wait_until(lambda: client.get(f"/api/v1/events/{event.event_id}", headers=reader).status_code == 200, 10)
