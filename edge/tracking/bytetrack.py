@@ -15,7 +15,11 @@ No torch and no ultralytics: this is what the slim edge image runs. One frame of
 4. Match unconfirmed tracks (started last frame) to the high-score detections left over; an
    unconfirmed track that finds none is dropped, so a one-frame false positive never gets an id
    out of the tracker.
-5. Start a track for each high-score detection left whose score is >= ``new_track_thresh``.
+5. Start a track for each high-score detection left whose score is >= ``new_track_thresh``. With
+   ``relink_max_distance`` set, such a box first tries to continue a lost track instead: one whose
+   last box lay within about a box height of it and whose clothing colour is close and clearly the
+   closest (:meth:`ByteTracker._relink`). That joins the pieces of a person the detector missed for
+   a while, when the Kalman prediction has drifted too far for IoU to match. Off by default.
 6. Expire lost tracks not seen for more than ``config.lost_frames`` frames (see :func:`_keep_lost`
    for the grace frame), and of two tracks (one tracked, one lost) over the same box, drop the younger.
 
@@ -46,6 +50,9 @@ _LOW_SCORE_MAX_COST = 0.5  # step 3: 1 - IoU; low-score boxes are not score-weig
 _UNCONFIRMED_MAX_COST = 0.7  # step 4: cost (1 - IoU, score-weighted like step 2) to confirm a new track
 _DUPLICATE_MAX_COST = 0.15  # step 6: 1 - IoU under which a tracked and a lost track are the same person
 _DIRECTION_MIN_STEP = 0.05  # a track moved less than this x its box height over its direction span: no direction
+_RELINK_REACH = 1.0  # step 5: a lost track's last box centre within this many box heights of a new box ...
+_RELINK_GROWTH = 0.05  # ... plus this share per frame lost (people keep walking while unseen)
+_RELINK_MARGIN = 0.05  # the closest lost track's colour must beat the next one by this much, else no re-link
 
 
 class TrackState(IntEnum):
@@ -72,6 +79,7 @@ class Track:
         expired: was once lost for longer than the buffer (see :func:`_keep_lost`).
         appearance: running colour appearance, when the tracker uses one.
         seen: ``(frame, box centre)`` of its last few matches, oldest first, for its walking direction.
+        last_xyah: (4,) the box it last matched (centre x, y, aspect, height), for re-linking.
     """
 
     track_id: int
@@ -85,6 +93,7 @@ class Track:
     expired: bool = False
     appearance: npt.NDArray[np.float32] | None = None  # colour histogram (appearance_weight > 0 only)
     seen: list[tuple[int, npt.NDArray[np.float64]]] = field(default_factory=list)
+    last_xyah: npt.NDArray[np.float64] | None = None
 
     @property
     def xyxy(self) -> npt.NDArray[np.float64]:
@@ -224,8 +233,8 @@ class ByteTracker:
         for r in third.unmatched_rows:
             unconfirmed[r].state = TrackState.REMOVED
 
-        # Step 5: new tracks from confident leftovers.
-        started = [self._start(int(i), xyah) for i in left[third.unmatched_cols]
+        # Step 5: new tracks from confident leftovers (or, with re-linking, a lost track continued).
+        started = [self._relink(int(i), xyah) or self._start(int(i), xyah) for i in left[third.unmatched_cols]
                    if detections.score[i] >= config.new_track_thresh]
 
         # Step 6: bookkeeping.
@@ -273,15 +282,51 @@ class ByteTracker:
         track.mean, track.covariance = kalman.update(track.mean, track.covariance, xyah[row])
         track.state, track.confirmed = TrackState.TRACKED, True
         track.last_frame, track.det_index = self._frame, row
+        track.last_xyah = xyah[row].copy()
         self._remember_look(track, row, high_score)
         self._remember_position(track, xyah[row])
+
+    def _relink(self, row: int, xyah: npt.NDArray[np.float64]) -> Track | None:
+        """The lost track that detection ``row`` continues, re-activated on it; None to start a new track.
+
+        Candidates: confirmed lost tracks whose last matched box centre lies within ``_RELINK_REACH`` box
+        heights of the detection (``_RELINK_GROWTH`` more per frame lost) and whose colour appearance
+        is within ``relink_max_distance``. The closest must beat the next by ``_RELINK_MARGIN``: when two
+        lost people look alike, a new id is safer than a swapped one.
+        """
+        limit = self.config.relink_max_distance
+        if limit <= 0 or self._looks is None or not self._looks[row].any():
+            return None
+        near: list[Track] = []
+        for track in self._lost:
+            if track.state != TrackState.LOST or not track.confirmed or track.appearance is None or track.last_xyah is None:
+                continue
+            reach = _RELINK_REACH * track.last_xyah[3] * (1 + _RELINK_GROWTH * (self._frame - track.last_frame))
+            if np.hypot(*(xyah[row, :2] - track.last_xyah[:2])) <= reach:
+                near.append(track)
+        if not near:
+            return None
+        distance = appearance_distance(np.stack([t.appearance for t in near]), self._looks[row][None])[:, 0]
+        order = np.argsort(distance)
+        best = int(order[0])
+        if distance[best] >= limit or (len(near) > 1 and distance[order[1]] - distance[best] <= _RELINK_MARGIN):
+            return None
+        track = near[best]
+        # Its Kalman state drifted while it was lost: restart the motion at the new box, keep id and looks.
+        track.mean, track.covariance = kalman.initiate(xyah[row])
+        track.state, track.last_frame, track.det_index = TrackState.TRACKED, self._frame, row
+        track.last_xyah = xyah[row].copy()
+        self._remember_look(track, row, high_score=True)
+        self._remember_position(track, xyah[row])
+        return track
 
     def _start(self, row: int, xyah: npt.NDArray[np.float64]) -> Track:
         """A new track at detection ``row``; confirmed at once only in the tracker's first frame
         (or always, with ``confirm_new_tracks``)."""
         mean, covariance = kalman.initiate(xyah[row])
         track = Track(self._next_id, mean, covariance, start_frame=self._frame, last_frame=self._frame,
-                      det_index=row, confirmed=self._frame == 1 or self.config.confirm_new_tracks)
+                      det_index=row, confirmed=self._frame == 1 or self.config.confirm_new_tracks,
+                      last_xyah=xyah[row].copy())
         self._next_id += 1
         self._remember_look(track, row, high_score=True)
         self._remember_position(track, xyah[row])

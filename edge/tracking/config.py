@@ -34,6 +34,12 @@ class TrackerConfig(Strict):
     direction_frames: int = Field(
         default=2, ge=1, le=30, description="a track's walking direction spans its detections this many frames apart",
     )
+    relink_max_distance: float = Field(
+        default=0.0, ge=0.0, le=1.0,
+        description="a confident box that would start a new track first continues a lost track whose last box was "
+        "about a box height away and whose colour-appearance distance is under this (and clearly the closest), so a "
+        "person the detector missed for a while keeps their id; needs appearance_weight > 0; 0 = off",
+    )
     confirm_new_tracks: bool = Field(
         default=False,
         description="a new track counts from its first frame (ByteTrack waits for a second match); for sources so "
@@ -46,6 +52,8 @@ class TrackerConfig(Strict):
             raise ValueError(
                 f"track_low_thresh ({self.track_low_thresh}) must not exceed track_high_thresh ({self.track_high_thresh})"
             )
+        if self.relink_max_distance > 0 and self.appearance_weight <= 0:
+            raise ValueError("relink_max_distance needs appearance_weight > 0 (re-linking compares clothing colour)")
         return self
 
     @property
