@@ -127,6 +127,16 @@ def sign_in(page, name: str, password: str = PASSWORD, next_path: str = "/queue"
     page.wait_for_url(re.compile(re.escape(next_path.split("?")[0]) + r"(\?.*)?$"))
 
 
+def wait_until(page, check: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:  # noqa: ANN001
+    """Poll ``check`` from Python until it holds. Playwright's ``wait_for_function`` polls with ``eval``
+    inside the page, which our Content-Security-Policy (script-src 'self') forbids: it fails whenever the
+    condition is not already true at the first look."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, what
+        page.wait_for_timeout(100)
+
+
 def shot(page, name: str) -> Path:  # noqa: ANN001
     """Save a full-page screenshot as a test artefact."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from services.central.db.tables import ReviewItem
 from services.contract import Box, Event, Evidence, Explanation
 from services.contract.blobs import bundle
 
-from .conftest import STORE, LiveCentral, shot, sign_in
+from .conftest import STORE, LiveCentral, shot, sign_in, wait_until
 
 
 def pets_bundle() -> bytes:
@@ -43,7 +43,8 @@ def test_the_review_panel_plays_the_clip_and_the_rules_page_charts_it(new_page, 
     sign_in(page, "sato", next_path=f"/reviews/{item_id}")
     video = page.locator("#evidence-clip video")
     expect(video).to_be_visible()
-    page.wait_for_function("document.querySelector('#evidence-clip video').readyState >= 2", timeout=10_000)
+    wait_until(page, lambda: page.evaluate("document.querySelector('#evidence-clip video').readyState >= 2"),
+               "the evidence clip did not load")
     size = page.evaluate("(() => { const v = document.querySelector('#evidence-clip video');"
                          " return [v.videoWidth, v.videoHeight, v.duration, v.error && v.error.code]; })()")
     assert size[:2] == [480, 360] and size[2] > 2.0 and size[3] is None  # Chromium decodes the WebM: 13 frames at 5 fps

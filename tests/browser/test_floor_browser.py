@@ -5,7 +5,6 @@ The staff floor page refreshes its heatmap live and shows "no readings" when com
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlparse
@@ -18,7 +17,7 @@ from services.central.usecases.floor.plan import load_plan
 from services.central.usecases.floor.store import set_plan
 from services.contract import Event
 
-from .conftest import STORE, LiveCentral, shot, sign_in
+from .conftest import STORE, LiveCentral, shot, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -92,10 +91,8 @@ def test_staff_floor_page_refreshes_the_heatmap_and_has_no_comfort_readings(floo
     assert page.locator("#comfort-body").inner_text() == "No comfort readings."
     before = page.locator(".heat-cell").count()
     floor.post_events(positions([[20.5 + 0.3 * k, 2.0 + 0.3 * k] for k in range(6)]))  # people appear at the back right
-    deadline = time.monotonic() + 15  # the page polls its map every 5 s (wait_for_function would need eval: CSP)
-    while page.locator(".heat-cell").count() <= before:
-        assert time.monotonic() < deadline, "the heatmap did not refresh"
-        page.wait_for_timeout(250)
+    # the page polls its map every 5 s
+    wait_until(page, lambda: page.locator(".heat-cell").count() > before, "the heatmap did not refresh", timeout_s=15)
     page.get_by_role("link", name=re.compile("Customer page")).click()
     assert page.locator("#route-qr").is_visible()
     shot(page, "floor-staff-to-guide")

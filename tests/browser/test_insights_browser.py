@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from .conftest import STORE, LiveCentral, shot, sign_in
+from .conftest import STORE, LiveCentral, shot, sign_in, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_insights_page_shows_forecast_proposal_and_rules(new_page, central: Live
     assert page.get_by_role("heading", name=orders).is_visible()
     plot = page.locator("#sales img")
     plot.wait_for()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=plot.element_handle())
+    wait_until(page, lambda: plot.evaluate("img => img.complete && img.naturalWidth > 0"), "the forecast plot did not load")
     assert page.locator("#orders tbody tr").count() >= 3  # one line per best seller with a non-zero order
     assert page.locator("#baskets tbody tr").count() >= 5
     shot(page, f"insights-{lang}")
