@@ -280,6 +280,10 @@ class ByteTracker:
     def _correct(self, track: Track, row: int, xyah: npt.NDArray[np.float64], high_score: bool = True) -> None:
         """Fold detection ``row`` into ``track`` (a matched track is tracked and confirmed)."""
         track.mean, track.covariance = kalman.update(track.mean, track.covariance, xyah[row])
+        self._attach(track, row, xyah, high_score)
+
+    def _attach(self, track: Track, row: int, xyah: npt.NDArray[np.float64], high_score: bool) -> None:
+        """Mark ``track`` as tracked and confirmed on detection ``row`` this frame (its Kalman state already set)."""
         track.state, track.confirmed = TrackState.TRACKED, True
         track.last_frame, track.det_index = self._frame, row
         track.last_xyah = xyah[row].copy()
@@ -314,10 +318,7 @@ class ByteTracker:
         track = near[best]
         # Its Kalman state drifted while it was lost: restart the motion at the new box, keep id and looks.
         track.mean, track.covariance = kalman.initiate(xyah[row])
-        track.state, track.last_frame, track.det_index = TrackState.TRACKED, self._frame, row
-        track.last_xyah = xyah[row].copy()
-        self._remember_look(track, row, high_score=True)
-        self._remember_position(track, xyah[row])
+        self._attach(track, row, xyah, high_score=True)
         return track
 
     def _start(self, row: int, xyah: npt.NDArray[np.float64]) -> Track:
