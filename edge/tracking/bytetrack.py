@@ -19,7 +19,9 @@ No torch and no ultralytics: this is what the slim edge image runs. One frame of
    ``relink_max_distance`` set, such a box first tries to continue a lost track instead: one whose
    last box lay within about a box height of it and whose clothing colour is close and clearly the
    closest (:meth:`ByteTracker._relink`). That joins the pieces of a person the detector missed for
-   a while, when the Kalman prediction has drifted too far for IoU to match. Off by default.
+   a while, when the Kalman prediction has drifted too far for IoU to match. A track lost at the
+   picture's edge is never continued: that person walked out, and whoever walks in there next is
+   someone else. Off by default.
 6. Expire lost tracks not seen for more than ``config.lost_frames`` frames (see :func:`_keep_lost`
    for the grace frame), and of two tracks (one tracked, one lost) over the same box, drop the younger.
 
@@ -53,6 +55,7 @@ _DIRECTION_MIN_STEP = 0.05  # a track moved less than this x its box height over
 _RELINK_REACH = 1.0  # step 5: a lost track's last box centre within this many box heights of a new box ...
 _RELINK_GROWTH = 0.05  # ... plus this share per frame lost (people keep walking while unseen)
 _RELINK_MARGIN = 0.05  # the closest lost track's colour must beat the next one by this much, else no re-link
+_RELINK_EDGE = 0.02  # a track whose last box came this close to the picture's edge (share of its side) walked out
 
 
 class TrackState(IntEnum):
@@ -197,12 +200,14 @@ class ByteTracker:
         self._tracked: list[Track] = []  # state TRACKED, confirmed or not, in a stable order
         self._lost: list[Track] = []
         self._looks: npt.NDArray[np.float32] | None = None  # this frame's detection appearances
+        self._frame_size: tuple[int, int] | None = None  # (width, height) of the last frame given
 
     def update(self, detections: Detections, frame: np.ndarray | None = None) -> Detections:
         """Advance one frame; ``frame`` (BGR) is accepted for trackers that use pixels (ByteTrack does not)."""
         self._frame += 1
         config = self.config
         high, low = _split_by_score(detections, config)
+        self._frame_size = None if frame is None else (frame.shape[1], frame.shape[0])
         self._looks = (box_appearances(frame, detections.xyxy)
                        if config.appearance_weight > 0 and frame is not None else None)
         xyah = kalman.xyxy_to_xyah(detections.xyxy)
@@ -296,14 +301,16 @@ class ByteTracker:
         Candidates: confirmed lost tracks whose last matched box centre lies within ``_RELINK_REACH`` box
         heights of the detection (``_RELINK_GROWTH`` more per frame lost) and whose colour appearance
         is within ``relink_max_distance``. The closest must beat the next by ``_RELINK_MARGIN``: when two
-        lost people look alike, a new id is safer than a swapped one.
+        lost people look alike, a new id is safer than a swapped one. Tracks last seen at the picture's
+        edge are not candidates (:meth:`_left_the_picture`).
         """
         limit = self.config.relink_max_distance
         if limit <= 0 or self._looks is None or not self._looks[row].any():
             return None
         near: list[Track] = []
         for track in self._lost:
-            if track.state != TrackState.LOST or not track.confirmed or track.appearance is None or track.last_xyah is None:
+            if (track.state != TrackState.LOST or not track.confirmed or track.appearance is None
+                    or track.last_xyah is None or self._left_the_picture(track.last_xyah)):
                 continue
             reach = _RELINK_REACH * track.last_xyah[3] * (1 + _RELINK_GROWTH * (self._frame - track.last_frame))
             if np.hypot(*(xyah[row, :2] - track.last_xyah[:2])) <= reach:
@@ -320,6 +327,15 @@ class ByteTracker:
         track.mean, track.covariance = kalman.initiate(xyah[row])
         self._attach(track, row, xyah, high_score=True)
         return track
+
+    def _left_the_picture(self, xyah: npt.NDArray[np.float64]) -> bool:
+        """Whether a box (x, y, a, h) touches the edge of the picture, within ``_RELINK_EDGE`` of its side."""
+        if self._frame_size is None:
+            return False
+        width, height = self._frame_size
+        x1, y1, x2, y2 = kalman.xyah_to_xyxy(xyah[None])[0]
+        return bool(min(x1, y1) <= _RELINK_EDGE * min(width, height)
+                    or x2 >= width * (1 - _RELINK_EDGE) or y2 >= height * (1 - _RELINK_EDGE))
 
     def _start(self, row: int, xyah: npt.NDArray[np.float64]) -> Track:
         """A new track at detection ``row``; confirmed at once only in the tracker's first frame

@@ -97,3 +97,18 @@ def test_the_reappearing_person_continues_the_track_that_looks_like_them():
 def test_relinking_needs_the_colour_appearance():
     with pytest.raises(ValidationError, match="appearance_weight"):
         TrackerConfig(relink_max_distance=0.2)
+
+
+def test_someone_walking_in_where_a_person_walked_out_of_the_picture_gets_a_new_id():
+    """PETS frames 207-221: a walker left at the right edge and ten frames later another, in similar
+    dark clothes, walked in at the same spot; re-linking used to give the newcomer the leaver's id."""
+    t = tracker(0.2)
+    for x in range(335, 361, 5):  # walks right until the box touches the picture's right edge (400 px)
+        image, dets = frame([([x, 100, x + 40, 200], RED)])
+        leaver = int(t.update(dets, image).tracker_id[0])
+    for _ in range(6):
+        t.update(*reversed(frame([])))
+    for _ in range(2):
+        image, dets = frame([([350, 100, 390, 200], RED)])  # walks in where the other walked out
+        ids = t.update(dets, image).tracker_id.tolist()
+    assert ids and ids[0] != leaver
