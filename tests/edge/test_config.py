@@ -60,7 +60,7 @@ def test_demo_store_config_is_valid_and_resolves_the_video_next_to_the_project()
     store = load_store_config(DEMO)
     cam = store.camera("pets-aisle")
     assert Path(cam.source).is_file() and Path(cam.source).name == "pets2009_vtest_480x360.mp4"
-    assert cam.loop and cam.detector.model == "weights/pets_person_v1.onnx" and cam.detect_every == 1  # issue 11: every frame, small model
+    assert cam.loop and cam.detector.model == "weights/pets_person_v2.onnx" and cam.detect_every == 1  # issue 11: every frame, small model
     assert set(cam.zones) == {"plaza", "crossing", "west-path"}
 
 

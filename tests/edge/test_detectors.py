@@ -150,9 +150,9 @@ def test_a_model_path_with_a_folder_is_found_in_the_repository_models_folder(tmp
     from edge.paths import PROJECT_ROOT, resolve_model
 
     monkeypatch.chdir(tmp_path)
-    assert resolve_model("weights/pets_person_v1.onnx") == PROJECT_ROOT / "models" / "weights" / "pets_person_v1.onnx"
+    assert resolve_model("weights/pets_person_v2.onnx") == PROJECT_ROOT / "models" / "weights" / "pets_person_v2.onnx"
     (tmp_path / "weights").mkdir()
-    (tmp_path / "weights" / "pets_person_v1.onnx").write_bytes(b"local copy")
-    assert resolve_model("weights/pets_person_v1.onnx") == Path("weights/pets_person_v1.onnx")  # the working dir first
+    (tmp_path / "weights" / "pets_person_v2.onnx").write_bytes(b"local copy")
+    assert resolve_model("weights/pets_person_v2.onnx") == Path("weights/pets_person_v2.onnx")  # the working dir first
     with pytest.raises(FileNotFoundError, match="not found"):
         resolve_model("weights/no_such_model.onnx")

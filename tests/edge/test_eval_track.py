@@ -146,10 +146,10 @@ def test_command_says_when_the_detector_was_trained_on_the_scored_frames():
     model = _demo_camera().detector.model
     seen = fitted_on_frames(video, list(range(395, 406)), model)
     assert seen["fitted_on_this_data"] is True and seen["fitted_overlap"] == pytest.approx(6 / 11, abs=1e-4)
-    assert seen["fitted_artifacts"][0]["artifact"] == "models/weights/pets_person_v1.onnx"
+    assert seen["fitted_artifacts"][0]["artifact"] == "models/weights/pets_person_v2.onnx"
     unseen = fitted_on_frames(video, list(range(401, 796)), model)
     assert unseen["fitted_on_this_data"] is False and unseen["fitted_overlap"] == 0.0
-    assert "models/weights/pets_person_v1.onnx" in unseen["fit_manifests_checked"]
+    assert "models/weights/pets_person_v2.onnx" in unseen["fit_manifests_checked"]
 
 
 def test_zoom_option_scores_a_close_up_of_the_labelled_people():
