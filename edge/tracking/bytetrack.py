@@ -329,13 +329,12 @@ class ByteTracker:
         return track
 
     def _left_the_picture(self, xyah: npt.NDArray[np.float64]) -> bool:
-        """Whether a box (x, y, a, h) touches the edge of the picture, within ``_RELINK_EDGE`` of its side."""
+        """Whether a box (x, y, a, h) comes within ``_RELINK_EDGE`` of the picture's width or height of an edge."""
         if self._frame_size is None:
             return False
-        width, height = self._frame_size
-        x1, y1, x2, y2 = kalman.xyah_to_xyxy(xyah[None])[0]
-        return bool(min(x1, y1) <= _RELINK_EDGE * min(width, height)
-                    or x2 >= width * (1 - _RELINK_EDGE) or y2 >= height * (1 - _RELINK_EDGE))
+        size = np.array(self._frame_size * 2, np.float64)  # width, height, width, height
+        corners = kalman.xyah_to_xyxy(xyah[None])[0] / size  # as shares of the picture
+        return bool(min(corners[:2]) <= _RELINK_EDGE or max(corners[2:]) >= 1 - _RELINK_EDGE)
 
     def _start(self, row: int, xyah: npt.NDArray[np.float64]) -> Track:
         """A new track at detection ``row``; confirmed at once only in the tracker's first frame
