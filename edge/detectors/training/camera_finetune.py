@@ -26,6 +26,7 @@ the PETS camera, and why the demo does not use it: models/cards/yolo11n_int8.md.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 from pathlib import Path
 
@@ -121,6 +122,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--device", default="cpu", help="cpu, or a CUDA index such as 0")
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="torch threads for CPU training (ultralytics would keep one core idle for its loaders)")
     parser.add_argument("--freeze", type=int, default=0,
                         help="keep the first N layers (and their BatchNorm statistics) as recovered; 23 = all but the head")
     parser.add_argument("--lr0", type=float, default=0.001, help="SGD learning rate (no warm-up: the start is a trained model)")
@@ -133,6 +136,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from ultralytics import YOLO
+    from ultralytics.utils import torch_utils
+
+    # ultralytics sets torch to cpu_count - 1 threads on CPU: on a 2-core box that halves training speed,
+    # while the frames are cached in RAM and the loaders have little to do.
+    torch_utils.NUM_THREADS, library_threads = max(1, args.threads), torch_utils.NUM_THREADS
 
     from edge.eval.track import parse_frame_range
 
@@ -153,11 +161,14 @@ def main() -> None:
     data = work / "data.yaml"
     data.write_text(f"path: {work}\ntrain: images\nval: images\nnames: {names!r}\n")
     model = YOLO(str(init), task="detect")
-    model.train(data=str(data), imgsz=args.imgsz, epochs=args.epochs, batch=args.batch, workers=args.workers,
-                device=args.device, seed=SEED, deterministic=True, val=False, cache="ram",
-                save_period=args.save_period, freeze=args.freeze or None, optimizer="SGD", lr0=args.lr0,
-                warmup_epochs=0, mosaic=args.mosaic, close_mosaic=0, scale=args.scale, plots=False, amp=False,
-                project=str(work), name="run", exist_ok=True, pretrained=True, verbose=False)
+    try:
+        model.train(data=str(data), imgsz=args.imgsz, epochs=args.epochs, batch=args.batch, workers=args.workers,
+                    device=args.device, seed=SEED, deterministic=True, val=False, cache="ram",
+                    save_period=args.save_period, freeze=args.freeze or None, optimizer="SGD", lr0=args.lr0,
+                    warmup_epochs=0, mosaic=args.mosaic, close_mosaic=0, scale=args.scale, plots=False, amp=False,
+                    project=str(work), name="run", exist_ok=True, pretrained=True, verbose=False)
+    finally:
+        torch_utils.NUM_THREADS = library_threads  # the process may train again (tests do)
     out = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     trained = work / "run/weights/last.pt"
