@@ -255,6 +255,7 @@ def track_command(
     from edge.config import ConfigError, load_store_config
     from edge.detectors import create_detector
     from edge.eval.options import fail
+    from edge.hardware import cpu_description
     from edge.paths import PROJECT_ROOT, media_dir
     from edge.tracking import ByteTracker
     from edge.tracking.cadence import DetectTrackCadence
@@ -304,6 +305,7 @@ def track_command(
     figures = {
         **score_tracks({f: t for f, t in truth.items() if f <= frames_run}, tracks),
         "fps": round(frames_run / seconds, 2) if seconds else None,
+        "cpu": cpu_description(),  # the fps depends on it (edge/hardware.py)
         "frames_run": frames_run,
         "detect_frames": detect_frames,
         "scored_frames": [min(truth), max(truth)],
