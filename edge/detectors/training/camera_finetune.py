@@ -19,7 +19,7 @@ Steps, all from the command line below:
     python -m edge.detectors.training.camera_finetune --frames 1-200 --device 0 --batch 32 --workers 12 --out var/train/pets_1_200
 
 Needs torch, ultralytics and onnx (all in the project's install); a GPU is optional (``--device 0``,
-about a minute for 40 epochs of 200 frames; the 2-core CPU takes about half an hour). What it gave on
+about a minute for 40 epochs of 200 frames; the 2-core CPU takes 40-50 minutes at 416-480 px). What it gave on
 the PETS camera, and why the demo does not use it: models/cards/yolo11n_int8.md.
 """
 
